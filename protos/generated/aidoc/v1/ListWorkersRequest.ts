@@ -1,0 +1,8 @@
+// Original file: protos/aidoc/v1/admin.proto
+
+
+export interface ListWorkersRequest {
+}
+
+export interface ListWorkersRequest__Output {
+}
