@@ -44,9 +44,12 @@ function listHelp(prefix: string[], matching: CliCommand[]): string {
         ]
       : [`Usage: aidoc ${prefix.join(' ')} <command> [options]`];
   const width = Math.max(...matching.map((c) => c.path.join(' ').length)) + 4;
-  return [...head, '', 'Commands:', ...matching.map((c) => `  ${c.path.join(' ').padEnd(width)}${c.summary}`)].join(
-    '\n',
-  );
+  return [
+    ...head,
+    '',
+    'Commands:',
+    ...matching.map((c) => `  ${c.path.join(' ').padEnd(width)}${c.summary}`),
+  ].join('\n');
 }
 
 /** Finds the command whose path is the longest prefix of argv. */

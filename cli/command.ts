@@ -32,5 +32,10 @@ export interface CliCommand {
   positionals?: string;
   flags: Record<string, FlagSpec>;
   /** Returns the process exit code (0 when omitted). */
-  run(args: { flags: FlagValues; positionals: string[]; io: CommandIo; signal: AbortSignal }): Promise<number | void>;
+  run(args: {
+    flags: FlagValues;
+    positionals: string[];
+    io: CommandIo;
+    signal: AbortSignal;
+  }): Promise<number | void>;
 }

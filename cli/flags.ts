@@ -24,7 +24,9 @@ export function numberFlag(flags: FlagValues, name: string, fallback?: number): 
   }
   const n = typeof v === 'string' ? Number(v.trim()) : NaN;
   if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) {
-    throw makeError(`--${name} must be a number, got ${JSON.stringify(v)}`, 'INVALID_ARGUMENT', { flag: name });
+    throw makeError(`--${name} must be a number, got ${JSON.stringify(v)}`, 'INVALID_ARGUMENT', {
+      flag: name,
+    });
   }
   return n;
 }

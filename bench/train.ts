@@ -1,0 +1,167 @@
+/**
+ * Training throughput of the local engine (TF.js on WASM) for `wdbc-mlp` and a small CNN
+ * (`lenet5`), next to PyTorch on the same shapes when PyTorch is importable, plus a per-kernel
+ * breakdown of one training step showing where the time goes.
+ *
+ *   npm run bench -- train [--seconds 5] [--batch 32] [--torch-threads 1]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../datasets/dataset.js';
+import { useTrainingBackend } from '../training/backend.js';
+import { buildBuiltinModel } from '../training/models.js';
+import { batchTensors, crossEntropy, trainLocal } from '../training/train.js';
+
+const log = (s: string) => process.stderr.write(s + '\n');
+
+function syntheticDataset(n: number, featureShape: number[], numClasses: number): Dataset {
+  const f = featureShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n * f);
+  let s = 12345;
+  for (let i = 0; i < x.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = s / 2 ** 32 - 0.5;
+  }
+  const y = Int32Array.from({ length: n }, (_, i) => i % numClasses);
+  return {
+    name: 'synthetic',
+    x,
+    y,
+    n,
+    featureShape,
+    numClasses,
+    classes: Array.from({ length: numClasses }, (_, i) => String(i)),
+  };
+}
+
+async function throughput(
+  model: string,
+  shape: number[],
+  classes: number,
+  batchSize: number,
+  seconds: number,
+) {
+  const data = syntheticDataset(batchSize * 64, shape, classes);
+  const m = buildBuiltinModel(model, 1);
+  await trainLocal(m, data, { batchSize, learningRate: 0.01 }); // warm-up: kernels compiled, buffers sized
+  let samples = 0;
+  const start = performance.now();
+  while ((performance.now() - start) / 1000 < seconds) {
+    samples += (await trainLocal(m, data, { batchSize, learningRate: 0.01 })).samples;
+  }
+  const rate = samples / ((performance.now() - start) / 1000);
+  m.dispose();
+  return rate;
+}
+
+/** Time per kernel for one training step, summed over the step, largest first. */
+async function profileStep(model: string, shape: number[], classes: number, batchSize: number) {
+  const data = syntheticDataset(batchSize, shape, classes);
+  const m = buildBuiltinModel(model, 1);
+  const vars = m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const opt = tf.train.sgd(0.01);
+  const order = Int32Array.from({ length: batchSize }, (_, i) => i);
+  const step = () => {
+    const { x, y } = batchTensors(data, order, 0, batchSize);
+    const cost = opt.minimize(() => crossEntropy(y, m.apply(x, { training: true }) as tf.Tensor), true, vars);
+    cost!.dataSync();
+    tf.dispose([x, y, cost!]);
+  };
+  for (let i = 0; i < 5; i++) step();
+  const reps = 20;
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) step();
+  const wallMs = (performance.now() - t0) / reps;
+  const info = await tf.profile(step);
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const kernelMs = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  m.dispose();
+  opt.dispose();
+  return { wallMs, kernelMs, kernels: info.kernels.length, top };
+}
+
+function findPython(): string | undefined {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+
+function torchPeer(batchSize: number, seconds: number, threads: number) {
+  const py = findPython();
+  if (!py) return undefined;
+  const here = dirname(fileURLToPath(import.meta.url));
+  // The script ships next to the sources (bench/), not in dist/.
+  const script = [join(here, 'torch_train.py'), join(here, '..', '..', 'bench', 'torch_train.py')].find(
+    existsSync,
+  );
+  if (!script) return undefined;
+  const r = spawnSync(py, [script, JSON.stringify({ batchSize, seconds, threads })], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    log(`PyTorch peer failed: ${r.stderr}`);
+    return undefined;
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    torch: string;
+    threads: number;
+    mlp: number;
+    cnn: number;
+  };
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      seconds: { type: 'string', default: '5' },
+      batch: { type: 'string', default: '32' },
+      'torch-threads': { type: 'string', default: '1' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const batchSize = Number(values.batch);
+  const backend = await useTrainingBackend('wasm');
+  log(`TF.js ${tf.version.tfjs} on ${backend}, batch ${batchSize}, ${seconds}s per measurement`);
+  const mlp = await throughput('wdbc-mlp', [30], 2, batchSize, seconds);
+  log(`  wdbc-mlp  ${mlp.toFixed(0)} samples/s`);
+  const cnn = await throughput('lenet5', [28, 28, 1], 10, batchSize, seconds);
+  log(`  lenet5    ${cnn.toFixed(0)} samples/s`);
+  const profiles: Record<string, unknown> = {};
+  for (const [name, shape, classes] of [
+    ['wdbc-mlp', [30], 2],
+    ['lenet5', [28, 28, 1], 10],
+  ] as const) {
+    const p = await profileStep(name, [...shape], classes, batchSize);
+    profiles[name] = p;
+    log(
+      `\nOne step of ${name} (batch ${batchSize}): ${p.wallMs.toFixed(3)} ms wall, ${p.kernelMs.toFixed(3)} ms in ${p.kernels} kernels`,
+    );
+    for (const [k, ms] of p.top) log(`  ${k.padEnd(24)} ${ms.toFixed(3)} ms`);
+  }
+  const torch = torchPeer(batchSize, seconds, Number(values['torch-threads']));
+  if (torch) {
+    log(
+      `\nPyTorch ${torch.torch} (${torch.threads} thread): mlp ${torch.mlp.toFixed(0)} samples/s, cnn ${torch.cnn.toFixed(0)} samples/s`,
+    );
+  } else {
+    log('\nPyTorch is not importable (apt-get install python3-torch); ratios are null');
+  }
+  return {
+    batchSize,
+    backend,
+    mlpSamplesPerSec: Math.round(mlp),
+    cnnSamplesPerSec: Math.round(cnn),
+    torchMlpSamplesPerSec: torch ? Math.round(torch.mlp) : null,
+    torchCnnSamplesPerSec: torch ? Math.round(torch.cnn) : null,
+    mlpVsTorch: torch ? +(mlp / torch.mlp).toFixed(3) : null,
+    cnnVsTorch: torch ? +(cnn / torch.cnn).toFixed(3) : null,
+    profiles,
+  };
+}
