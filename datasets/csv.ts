@@ -183,8 +183,8 @@ export async function loadCsvDataset(
   } catch (e) {
     if (!(e instanceof CsvSyntaxError)) throw e;
     // A syntax error on line 1 is in the header itself, so there is no column name yet.
-    const firstLine = text.split(/\r\n|\n|\r/, 1)[0] ?? '';
-    const names = e.line === 1 ? [] : parseCsvSafe(firstLine);
+    const headerText = text.split(/\r\n|\n|\r/).find((l) => l !== '' && l !== '\ufeff') ?? '';
+    const names = e.line === 1 ? [] : parseCsvSafe(headerText);
     throw fail(e.line, names[e.fieldIndex]?.trim() ?? `#${e.fieldIndex + 1}`, e.message);
   }
 

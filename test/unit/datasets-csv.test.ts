@@ -142,6 +142,7 @@ describe('loadCsvDataset: errors name file, line and column', () => {
     await expectFailure('a,b,y,o\n1,"2"3,0,x\n', 2, 'b', /after a closing quote/);
     await expectFailure('a,b,y,o\n1,2,0,x"y\n', 2, 'o', /quote inside an unquoted field/);
     await expectFailure('a,"b,y,o\n', 1, '#2', /never closed/);
+    await expectFailure('\n\na,b,y,o\n1,2,0,x\n1,2,"0\n', 5, 'y', /never closed/);
   });
 
   it('reports the line where a multi-line record starts', async () => {
