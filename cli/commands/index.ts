@@ -1,4 +1,7 @@
 import type { CliCommand } from '../command.js';
+import { demoCommand } from './demo.js';
+import { modelsCommand } from './models.js';
+import { trainCommand } from './train.js';
 
 /** Every `aidoc` subcommand, in the order `aidoc --help` lists them. */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [demoCommand, trainCommand, modelsCommand];
