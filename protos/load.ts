@@ -22,7 +22,12 @@ export type AidocV1 = WorkerProto['aidoc']['v1'] & JobProto['aidoc']['v1'] & Adm
 export type AidocServiceName = 'WorkerService' | 'JobService' | 'AdminService';
 
 /** The `.proto` files, relative to {@link protoRoot}. */
-export const PROTO_FILES = ['aidoc/v1/common.proto', 'aidoc/v1/worker.proto', 'aidoc/v1/job.proto', 'aidoc/v1/admin.proto'];
+export const PROTO_FILES = [
+  'aidoc/v1/common.proto',
+  'aidoc/v1/worker.proto',
+  'aidoc/v1/job.proto',
+  'aidoc/v1/admin.proto',
+];
 
 let cachedRoot: string | undefined;
 
@@ -36,9 +41,13 @@ export function protoRoot(): string {
   for (const candidate of [here, join(here, '..', '..', 'protos')]) {
     if (existsSync(join(candidate, 'aidoc', 'v1', 'worker.proto'))) return (cachedRoot = candidate);
   }
-  throw makeError(`cannot find the aidoc.v1 .proto files near ${here}; the package is incomplete`, 'INTERNAL', {
-    searched: here,
-  });
+  throw makeError(
+    `cannot find the aidoc.v1 .proto files near ${here}; the package is incomplete`,
+    'INTERNAL',
+    {
+      searched: here,
+    },
+  );
 }
 
 interface LoaderOptionsFile {

@@ -28,7 +28,12 @@ const allProtos = readdirSync(join(protoRoot, 'aidoc', 'v1'))
 const protoFiles = allProtos.filter((f) => /^service\s/m.test(readFileSync(join(protoRoot, f), 'utf8')));
 
 const require = createRequire(import.meta.url);
-const genTypes = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build', 'bin', 'proto-loader-gen-types.js');
+const genTypes = join(
+  dirname(require.resolve('@grpc/proto-loader/package.json')),
+  'build',
+  'bin',
+  'proto-loader-gen-types.js',
+);
 
 function generate(target) {
   const args = [
@@ -80,19 +85,26 @@ try {
         problems.push(`differs: protos/generated/${f}`);
       }
     }
-    for (const f of have) if (!want.includes(f)) problems.push(`not generated (stale): protos/generated/${f}`);
+    for (const f of have)
+      if (!want.includes(f)) problems.push(`not generated (stale): protos/generated/${f}`);
     if (problems.length > 0) {
       console.error(problems.join('\n'));
-      console.error(`protos:check: ${problems.length} generated file(s) out of date. Run 'npm run protos:gen' and commit.`);
+      console.error(
+        `protos:check: ${problems.length} generated file(s) out of date. Run 'npm run protos:gen' and commit.`,
+      );
       process.exitCode = 1;
     } else {
-      console.error(`protos:check: protos/generated is up to date (${want.length} files from ${allProtos.length} protos).`);
+      console.error(
+        `protos:check: protos/generated is up to date (${want.length} files from ${allProtos.length} protos).`,
+      );
     }
   } else {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(dirname(outDir), { recursive: true });
     renameSync(fresh, outDir);
-    console.error(`protos:gen: wrote ${listFiles(outDir).length} files to protos/generated from ${allProtos.length} protos.`);
+    console.error(
+      `protos:gen: wrote ${listFiles(outDir).length} files to protos/generated from ${allProtos.length} protos.`,
+    );
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
