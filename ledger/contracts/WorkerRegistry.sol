@@ -44,6 +44,7 @@ contract WorkerRegistry is AccessControl {
     event WorkerActiveChanged(address indexed worker, bool active);
     event DatasetRegistered(
         bytes32 indexed datasetId,
+        string datasetName,
         address indexed worker,
         bytes32 schemaId,
         uint64 records,
@@ -75,18 +76,24 @@ contract WorkerRegistry is AccessControl {
         emit WorkerActiveChanged(worker, active);
     }
 
+    /// @notice A dataset is keyed on chain by keccak256 of its UTF-8 id; the id itself is in the event.
+    function datasetKeyOf(string calldata datasetName) public pure returns (bytes32) {
+        return keccak256(bytes(datasetName));
+    }
+
     function registerDataset(
-        bytes32 datasetId,
+        string calldata datasetName,
         address worker,
         bytes32 schemaId,
         uint64 records,
         uint64 epsilonCap
-    ) external onlyRole(OPERATOR_ROLE) {
+    ) external onlyRole(OPERATOR_ROLE) returns (bytes32 datasetId) {
+        datasetId = datasetKeyOf(datasetName);
         if (!_workers[worker].exists) revert UnknownWorker(worker);
         if (_datasets[datasetId].exists) revert DatasetExists(datasetId);
         _datasets[datasetId] = Dataset(worker, schemaId, records, epsilonCap, true);
         _datasetList.push(datasetId);
-        emit DatasetRegistered(datasetId, worker, schemaId, records, epsilonCap);
+        emit DatasetRegistered(datasetId, datasetName, worker, schemaId, records, epsilonCap);
     }
 
     /// @notice The operator or the hospital worker that holds the dataset may update it. Lowering
