@@ -1,0 +1,179 @@
+/**
+ * Packing a flat weight vector into CKKS slot vectors, and unpacking an opened sum.
+ *
+ * Quantization: each value x is clamped to [-B, B] (B = plan.valueBound) and mapped to an integer
+ * q in [0, 2^quantBits - 1] by stochastic rounding of (x + B) / step, step = 2B / (2^quantBits - 1),
+ * so E[q * step - B] = x: quantization adds zero-mean error below one step per value and worker.
+ *
+ * Packing: `valuesPerSlot` (K) integers share a slot as digits of base 2^digitBits, where
+ * digitBits = quantBits + ceil(log2 maxWorkers): the sum of up to maxWorkers digits never carries.
+ * A slot is therefore an integer P < 2^slotBits (slotBits = K * digitBits); CKKS carries integers
+ * exactly because the plan's scale keeps decryption noise far below 0.5 (see he-context.ts).
+ *
+ * Verification pads (he-tag.ts): the worker encrypts (P + pad) mod 2^slotBits, centered by
+ * -2^(slotBits-1) to halve the magnitude CKKS must hold. Each ciphertext's last `tagSlots` slots,
+ * and any slot past the end of the vector, carry P = 0.
+ *
+ * Slot layout: ciphertext c holds values [c*D*K, (c+1)*D*K) where D = slotCount - tagSlots; data
+ * slot j holds values base + j*K + k as digit k.
+ */
+import { assertArgument, makeError } from '../common/errors.js';
+import type { HePrecisionPlan } from './he-context.js';
+import type { HePadStream, HeRandom } from './he-tag.js';
+
+/** How a vector of `valueCount` values is spread over ciphertexts. */
+export interface HeLayout {
+  readonly valueCount: number;
+  readonly valuesPerSlot: number;
+  readonly slotCount: number;
+  readonly tagSlots: number;
+  readonly dataSlotsPerCiphertext: number;
+  readonly ciphertextCount: number;
+}
+
+export function createHeLayout(plan: HePrecisionPlan, slotCount: number, valueCount: number): HeLayout {
+  assertArgument(Number.isInteger(valueCount) && valueCount >= 1, 'valueCount must be a positive integer', { valueCount });
+  assertArgument(slotCount > plan.tagSlots, 'slotCount must exceed tagSlots', { slotCount, tagSlots: plan.tagSlots });
+  const dataSlotsPerCiphertext = slotCount - plan.tagSlots;
+  const perCiphertext = dataSlotsPerCiphertext * plan.valuesPerSlot;
+  return {
+    valueCount,
+    valuesPerSlot: plan.valuesPerSlot,
+    slotCount,
+    tagSlots: plan.tagSlots,
+    dataSlotsPerCiphertext,
+    ciphertextCount: Math.ceil(valueCount / perCiphertext),
+  };
+}
+
+/** Reusable scratch for one worker's packing (avoids per-ciphertext allocation). */
+export interface HePacker {
+  /**
+   * Fills `out` (length slotCount) with ciphertext `index`'s centered slot values. Must be called
+   * for index 0, 1, ... in order: the pad stream is sequential. Returns how many values were clamped.
+   */
+  pack(values: ArrayLike<number>, index: number, out: Float64Array): number;
+}
+
+export function createHePacker(plan: HePrecisionPlan, layout: HeLayout, pad: HePadStream, random: HeRandom): HePacker {
+  const { slotCount, dataSlotsPerCiphertext: d, valuesPerSlot: k } = layout;
+  const digit = 2 ** plan.digitBits;
+  const modulus = 2 ** plan.slotBits;
+  const half = 2 ** (plan.slotBits - 1);
+  const qMax = 2 ** plan.quantBits - 1;
+  const bound = plan.valueBound;
+  const invStep = qMax / (2 * bound);
+  const pads = new Float64Array(slotCount);
+  const uniforms = new Uint32Array(d * k);
+  const uniformBytes = new Uint8Array(uniforms.buffer);
+  let expected = 0;
+  return {
+    pack(values, index, out) {
+      if (index !== expected || index >= layout.ciphertextCount) {
+        throw makeError('ciphertexts must be packed in order 0..count-1', 'INTERNAL', { index, expected });
+      }
+      if (values.length !== layout.valueCount) {
+        throw makeError('value vector length does not match the layout', 'INVALID_ARGUMENT', {
+          length: values.length,
+          valueCount: layout.valueCount,
+        });
+      }
+      expected++;
+      pad.next(pads);
+      random(uniformBytes);
+      let clamped = 0;
+      const base = index * d * k;
+      for (let j = 0; j < slotCount; j++) {
+        let payload = 0;
+        if (j < d) {
+          for (let t = k - 1; t >= 0; t--) {
+            const i = base + j * k + t;
+            let q = 0;
+            if (i < layout.valueCount) {
+              let x = values[i] ?? 0;
+              if (!(x >= -bound)) {
+                // NaN lands here too: it is clamped to -bound rather than poisoning the sum.
+                x = -bound;
+                clamped++;
+              } else if (x > bound) {
+                x = bound;
+                clamped++;
+              }
+              const scaled = (x + bound) * invStep;
+              q = Math.floor(scaled + (uniforms[j * k + t] ?? 0) / 4294967296);
+              if (q > qMax) q = qMax;
+            }
+            payload = payload * digit + q;
+          }
+        }
+        const padded = (payload + (pads[j] ?? 0)) % modulus;
+        out[j] = padded - half;
+      }
+      return clamped;
+    },
+  };
+}
+
+/** What the opener learns about one decrypted ciphertext of a claimed sum. */
+export interface HeUnpackCheck {
+  /** Largest distance of a decoded slot from its integer (honest sums: a few tenths of noiseSigma). */
+  readonly maxFraction: number;
+  /** Tag slots and unused slots that did not come out exactly zero. */
+  readonly badTagSlots: number;
+  /** Digits outside [0, n * (2^quantBits - 1)]: impossible for the exact sum of n contributions. */
+  readonly badDigits: number;
+}
+
+/**
+ * Unpacks ciphertext `index` of an opened sum of `n` contributions. `decoded` is the decrypted slot
+ * vector, `padSum` the sum of the n contributions' pads for this ciphertext. Writes the summed
+ * values (in value units: sum of the n workers' dequantized values) into `out` at their positions.
+ */
+export function unpackSum(
+  plan: HePrecisionPlan,
+  layout: HeLayout,
+  index: number,
+  n: number,
+  decoded: Float64Array,
+  padSum: Float64Array,
+  out: Float64Array,
+): HeUnpackCheck {
+  const { slotCount, dataSlotsPerCiphertext: d, valuesPerSlot: k } = layout;
+  const digit = 2 ** plan.digitBits;
+  const modulus = 2 ** plan.slotBits;
+  const recenter = n * 2 ** (plan.slotBits - 1);
+  const qMax = 2 ** plan.quantBits - 1;
+  const maxDigit = n * qMax;
+  const step = (2 * plan.valueBound) / qMax;
+  const offset = n * plan.valueBound;
+  const base = index * d * k;
+  let maxFraction = 0;
+  let badTagSlots = 0;
+  let badDigits = 0;
+  for (let j = 0; j < slotCount; j++) {
+    const v = decoded[j] ?? NaN;
+    const rounded = Math.round(v);
+    const fraction = Math.abs(v - rounded);
+    if (!(fraction <= maxFraction)) maxFraction = Number.isNaN(fraction) ? Infinity : fraction;
+    let z = (rounded + recenter - (padSum[j] ?? 0)) % modulus;
+    if (z < 0) z += modulus;
+    if (!Number.isFinite(z)) {
+      badTagSlots++;
+      continue;
+    }
+    const firstValue = base + j * k;
+    if (j >= d || firstValue >= layout.valueCount) {
+      if (z !== 0) badTagSlots++;
+      continue;
+    }
+    for (let t = 0; t < k; t++) {
+      const q = z % digit;
+      z = (z - q) / digit;
+      if (q > maxDigit) badDigits++;
+      const i = firstValue + t;
+      if (i < layout.valueCount) out[i] = q * step - offset;
+      else if (q !== 0) badTagSlots++;
+    }
+  }
+  return { maxFraction, badTagSlots, badDigits };
+}
