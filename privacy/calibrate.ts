@@ -75,15 +75,23 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): Calibr
     { targetEpsilon: o.targetEpsilon },
   );
   assertArgument(o.delta > 0 && o.delta < 1, `delta must be in (0, 1), got ${o.delta}`, { delta: o.delta });
-  assertArgument(o.sampleRate > 0 && o.sampleRate <= 1, `sample rate must be in (0, 1], got ${o.sampleRate}`, {
-    sampleRate: o.sampleRate,
-  });
+  assertArgument(
+    o.sampleRate > 0 && o.sampleRate <= 1,
+    `sample rate must be in (0, 1], got ${o.sampleRate}`,
+    {
+      sampleRate: o.sampleRate,
+    },
+  );
   assertArgument(Number.isInteger(o.steps) && o.steps >= 1, `steps must be an integer >= 1, got ${o.steps}`, {
     steps: o.steps,
   });
-  assertArgument(Number.isInteger(o.rounds) && o.rounds >= 1, `rounds must be an integer >= 1, got ${o.rounds}`, {
-    rounds: o.rounds,
-  });
+  assertArgument(
+    Number.isInteger(o.rounds) && o.rounds >= 1,
+    `rounds must be an integer >= 1, got ${o.rounds}`,
+    {
+      rounds: o.rounds,
+    },
+  );
   assertArgument(
     o.relativeTolerance > 0 && o.relativeTolerance < 1,
     `relativeTolerance must be in (0, 1), got ${o.relativeTolerance}`,
@@ -134,7 +142,8 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): Calibr
     lo = hi / 2;
     // epsilon -> Infinity as sigma -> 0 (q > 0), so this ends; the bound only guards against a bug.
     for (let k = 0; fits(lo); k++) {
-      if (k >= 2000) throw makeError('noise calibration found no lower bracket; report this', 'INTERNAL', { lo });
+      if (k >= 2000)
+        throw makeError('noise calibration found no lower bracket; report this', 'INTERNAL', { lo });
       hi = lo;
       lo /= 2;
     }
