@@ -1,7 +1,8 @@
 import type { CliCommand } from '../command.js';
 import { demoCommand } from './demo.js';
 import { modelsCommand } from './models.js';
+import { provisionCommand } from './provision.js';
 import { trainCommand } from './train.js';
 
 /** Every `aidoc` subcommand, in the order `aidoc --help` lists them. */
-export const commands: CliCommand[] = [demoCommand, trainCommand, modelsCommand];
+export const commands: CliCommand[] = [demoCommand, trainCommand, modelsCommand, provisionCommand];
