@@ -32,8 +32,7 @@ Example:
     vendors: {
       type: 'string',
       valueName: 'A,B,...',
-      description: 'Vendor names (comma-separated)',
-      default: '',
+      description: 'Vendor names (comma-separated; default: none)',
     },
     operators: {
       type: 'string',
