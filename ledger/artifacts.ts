@@ -38,7 +38,10 @@ const raw = {
 } as const;
 
 export const artifacts: Record<ContractName, ContractArtifact> = Object.fromEntries(
-  Object.entries(raw).map(([name, a]) => [name, { contractName: a.contractName, abi: a.abi, bytecode: a.bytecode }]),
+  Object.entries(raw).map(([name, a]) => [
+    name,
+    { contractName: a.contractName, abi: a.abi, bytecode: a.bytecode },
+  ]),
 ) as unknown as Record<ContractName, ContractArtifact>;
 
 export const interfaces: Record<ContractName, Interface> = Object.fromEntries(

@@ -84,13 +84,21 @@ export async function deployLedger(options: DeployLedgerOptions): Promise<Ledger
     return receipt.contractAddress;
   }
   async function call(name: ContractName, at: string, fn: string, args: unknown[]): Promise<void> {
-    await sender.send({ to: at, data: interfaces[name].encodeFunctionData(fn, args), label: `${name}.${fn}` });
+    await sender.send({
+      to: at,
+      data: interfaces[name].encodeFunctionData(fn, args),
+      label: `${name}.${fn}`,
+    });
   }
 
   const token = await deploy('AidocToken', ['address'], [operator]);
   const registry = await deploy('WorkerRegistry', ['address'], [operator]);
   const consent = await deploy('ConsentRegistry', [], []);
-  const market = await deploy('TrainingMarket', ['address', 'address', 'address'], [operator, token, registry]);
+  const market = await deploy(
+    'TrainingMarket',
+    ['address', 'address', 'address'],
+    [operator, token, registry],
+  );
   const models = await deploy('ModelRegistry', ['address'], [operator]);
   const privacy = await deploy('PrivacyLedger', ['address', 'address'], [operator, registry]);
   const claims = await deploy('RebateClaims', ['address', 'address'], [token, registry]);

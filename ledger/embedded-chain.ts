@@ -120,7 +120,8 @@ interface Block {
 
 export async function openEmbeddedChain(options: EmbeddedChainOptions = {}): Promise<EmbeddedChain> {
   const { stateFile, readOnly = false } = options;
-  const lock: FileLock | undefined = stateFile && !readOnly ? acquireFileLock(stateFile, 'ledger state') : undefined;
+  const lock: FileLock | undefined =
+    stateFile && !readOnly ? acquireFileLock(stateFile, 'ledger state') : undefined;
   try {
     return await open(stateFile, readOnly, lock);
   } catch (e) {
@@ -129,10 +130,15 @@ export async function openEmbeddedChain(options: EmbeddedChainOptions = {}): Pro
   }
 }
 
-async function open(stateFile: string | undefined, readOnly: boolean, lock: FileLock | undefined): Promise<EmbeddedChain> {
+async function open(
+  stateFile: string | undefined,
+  readOnly: boolean,
+  lock: FileLock | undefined,
+): Promise<EmbeddedChain> {
   const lines = stateFile && existsSync(stateFile) ? readJournal(stateFile, !readOnly) : [];
   let header = lines[0]?.t === 'header' ? lines[0] : undefined;
-  if (lines.length > 0 && !header) throw makeError(`${stateFile} is not a ledger state file`, 'INVALID_ARGUMENT');
+  if (lines.length > 0 && !header)
+    throw makeError(`${stateFile} is not a ledger state file`, 'INVALID_ARGUMENT');
   if (header && header.artifactsDigest !== artifactsDigest) {
     throw makeError(
       `${stateFile} was made by another build of the ledger contracts; start a new state file or use the build that made it`,
@@ -144,7 +150,8 @@ async function open(stateFile: string | undefined, readOnly: boolean, lock: File
   // Whole seconds, so the genesis block is the same on every replay.
   const initialDate = header ? new Date(header.initialDate) : new Date(Math.floor(Date.now() / 1000) * 1000);
   const edr = await startEdr(chainId, initialDate);
-  const call = async <T>(method: string, params: unknown[] = []): Promise<T> => (await edr.request({ method, params })) as T;
+  const call = async <T>(method: string, params: unknown[] = []): Promise<T> =>
+    (await edr.request({ method, params })) as T;
 
   let deployment: LedgerDeployment | undefined;
   let txCount = 0;
@@ -211,7 +218,13 @@ async function open(stateFile: string | undefined, readOnly: boolean, lock: File
           const receipt = await call<{ blockHash: string } | null>('eth_getTransactionReceipt', [hash]);
           if (!receipt) throw makeError(`embedded chain did not mine ${hash}`, 'INTERNAL');
           const block = await call<Block>('eth_getBlockByHash', [receipt.blockHash, false]);
-          append({ t: 'tx', raw: params[0] as string, hash, timestamp: Number(block.timestamp), blockHash: block.hash });
+          append({
+            t: 'tx',
+            raw: params[0] as string,
+            hash,
+            timestamp: Number(block.timestamp),
+            blockHash: block.hash,
+          });
           txCount += 1;
           return hash;
         });
@@ -220,7 +233,10 @@ async function open(stateFile: string | undefined, readOnly: boolean, lock: File
       }
       if (REFUSED.has(method) || !READ_PREFIXES.some((p) => method.startsWith(p))) {
         return Promise.reject(
-          makeError(`${method} is not available on the embedded ledger: its state is a journal of signed transactions`, 'INVALID_ARGUMENT'),
+          makeError(
+            `${method} is not available on the embedded ledger: its state is a journal of signed transactions`,
+            'INVALID_ARGUMENT',
+          ),
         );
       }
       return edr.request({ method, params });
@@ -262,7 +278,10 @@ function readJournal(file: string, repair: boolean): JournalLine[] {
       try {
         return JSON.parse(l) as JournalLine;
       } catch {
-        throw makeError(`ledger state ${file} is corrupt at line ${i + 1}`, 'INTERNAL', { file, line: i + 1 });
+        throw makeError(`ledger state ${file} is corrupt at line ${i + 1}`, 'INTERNAL', {
+          file,
+          line: i + 1,
+        });
       }
     });
 }

@@ -4,7 +4,7 @@
  * longer exists is taken over. Used so that two processes never append to the same ledger journal
  * or outbox, which would fork the embedded chain.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { makeError } from '../common/errors.js';
 
 const heldHere = new Set<string>();
@@ -25,8 +25,12 @@ export interface FileLock {
 
 export function acquireFileLock(file: string, what: string): FileLock {
   const path = `${file}.lock`;
-  if (heldHere.has(path)) {
-    throw makeError(`${what} ${file} is already open in this process; close it first`, 'INVALID_ARGUMENT', { file });
+  // Held by another opener in this process, unless its lock file was removed (it crashed, or a
+  // test simulates that).
+  if (heldHere.has(path) && existsSync(path)) {
+    throw makeError(`${what} ${file} is already open in this process; close it first`, 'INVALID_ARGUMENT', {
+      file,
+    });
   }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -47,7 +47,10 @@ export interface EmbeddedLedger extends Ledger {
 /** A private key for an account option: a dev account name or the key itself. */
 export function resolveAccountKey(account: string): string {
   if (/^0x[0-9a-fA-F]{64}$/.test(account)) return account;
-  assertArgument(!account.startsWith('0x'), 'an account is a dev account name or a 0x-prefixed 32-byte private key');
+  assertArgument(
+    !account.startsWith('0x'),
+    'an account is a dev account name or a 0x-prefixed 32-byte private key',
+  );
   return devAccount(account).privateKey;
 }
 
@@ -58,9 +61,15 @@ export async function createEmbeddedLedger(options: EmbeddedLedgerOptions = {}):
     let deployment = chain.deployment;
     if (!deployment) {
       if (readOnly) {
-        throw makeError(`ledger state ${stateFile ?? '(memory)'} holds no deployed ledger yet`, 'NOT_FOUND', { stateFile });
+        throw makeError(`ledger state ${stateFile ?? '(memory)'} holds no deployed ledger yet`, 'NOT_FOUND', {
+          stateFile,
+        });
       }
-      const operator = new TxSender(chain.provider, new Wallet(devAccount(DEV_OPERATOR).privateKey), BigInt(chain.chainId));
+      const operator = new TxSender(
+        chain.provider,
+        new Wallet(devAccount(DEV_OPERATOR).privateKey),
+        BigInt(chain.chainId),
+      );
       deployment = await deployLedger({
         sender: operator,
         chainId: chain.chainId,

@@ -154,8 +154,8 @@ export class EthersLedger implements Ledger {
     const parsed = roundInputSchema.safeParse(input);
     if (!parsed.success) {
       throw makeError(`invalid round record: ${z.prettifyError(parsed.error)}`, 'INVALID_ARGUMENT', {
-          problems: parsed.error.issues,
-        });
+        problems: parsed.error.issues,
+      });
     }
     const { jobId, round, version, settlement, epsilonSpends } = parsed.data;
     const participants = settlement.participants
@@ -163,7 +163,10 @@ export class EthersLedger implements Ledger {
       .sort((a, b) => (BigInt(a.worker) < BigInt(b.worker) ? -1 : 1));
     for (let i = 1; i < participants.length; i++) {
       if (participants[i]!.worker === participants[i - 1]!.worker) {
-        throw makeError(`worker ${participants[i]!.worker} appears twice in the settlement`, 'INVALID_ARGUMENT');
+        throw makeError(
+          `worker ${participants[i]!.worker} appears twice in the settlement`,
+          'INVALID_ARGUMENT',
+        );
       }
     }
     if (participants.every((p) => p.records === 0)) {
@@ -210,7 +213,9 @@ export class EthersLedger implements Ledger {
   finishJob(jobId: string): Promise<OutboxTicket> {
     return settle(() => {
       assertArgument(jobId.length > 0, 'jobId must not be empty');
-      return this.requireOutbox().enqueue([{ id: `finish:${jobId}`, kind: 'finish', jobId, round: null, payload: {} }]);
+      return this.requireOutbox().enqueue([
+        { id: `finish:${jobId}`, kind: 'finish', jobId, round: null, payload: {} },
+      ]);
     });
   }
 
@@ -228,7 +233,10 @@ export class EthersLedger implements Ledger {
 
   private requireOutbox(): Outbox {
     if (!this.outbox) {
-      throw makeError('this ledger client has no outbox (read-only or withSigner); round writes go through the coordinator\'s', 'INTERNAL');
+      throw makeError(
+        "this ledger client has no outbox (read-only or withSigner); round writes go through the coordinator's",
+        'INTERNAL',
+      );
     }
     return this.outbox;
   }
@@ -278,7 +286,12 @@ export class EthersLedger implements Ledger {
       case 'settle': {
         const p = entry.payload as { workers: string[]; records: number[] };
         to = this.deployment.contracts.TrainingMarket;
-        data = interfaces.TrainingMarket.encodeFunctionData('settleRound', [key, round, p.workers, p.records]);
+        data = interfaces.TrainingMarket.encodeFunctionData('settleRound', [
+          key,
+          round,
+          p.workers,
+          p.records,
+        ]);
         break;
       }
       case 'finish':
@@ -287,7 +300,11 @@ export class EthersLedger implements Ledger {
         break;
     }
     try {
-      const r = await this.sender!.send({ to, data, label: `${entry.kind}(${entry.jobId}, ${entry.round ?? '-'})` });
+      const r = await this.sender!.send({
+        to,
+        data,
+        label: `${entry.kind}(${entry.jobId}, ${entry.round ?? '-'})`,
+      });
       return { status: 'mined', txHash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed };
     } catch (e) {
       if (isError(e, 'LEDGER_TX_FAILED')) {
@@ -314,7 +331,10 @@ export class EthersLedger implements Ledger {
   }): Promise<TxResult> {
     const vendor = getAddress(input.vendor ?? this.account);
     assertArgument(input.jobId.length > 0, 'jobId must not be empty');
-    assertArgument(Number.isInteger(input.rounds) && input.rounds > 0, `rounds must be a positive integer, got ${input.rounds}`);
+    assertArgument(
+      Number.isInteger(input.rounds) && input.rounds > 0,
+      `rounds must be a positive integer, got ${input.rounds}`,
+    );
     assertArgument(input.feePerRound > 0n, 'feePerRound must be positive');
     const required = input.feePerRound * BigInt(input.rounds);
     if (input.budget < required) {
@@ -327,7 +347,8 @@ export class EthersLedger implements Ledger {
     const market = this.deployment.contracts.TrainingMarket;
     if (vendor === this.account) {
       const allowance = (await this.view('AidocToken', 'allowance', vendor, market)) as bigint;
-      if (allowance < input.budget) await this.send('AidocToken', 'approve', [market, input.budget], 'approve escrow');
+      if (allowance < input.budget)
+        await this.send('AidocToken', 'approve', [market, input.budget], 'approve escrow');
     }
     try {
       return await this.send(
@@ -361,7 +382,7 @@ export class EthersLedger implements Ledger {
 
   async jobs(): Promise<JobView[]> {
     await this.refreshNames();
-    const n = Number((await this.view('TrainingMarket', 'jobCount')));
+    const n = Number(await this.view('TrainingMarket', 'jobCount'));
     const out: JobView[] = [];
     for (let i = 0; i < n; i++) {
       const key = (await this.view('TrainingMarket', 'jobAt', i)) as string;
@@ -405,7 +426,11 @@ export class EthersLedger implements Ledger {
       const ev = interfaces.TrainingMarket.parseLog(log)!;
       const worker = ev.args.getValue('worker') as string;
       let r = byWorker.get(worker);
-      if (!r) byWorker.set(worker, (r = { worker, name: names.get(worker) ?? null, amount: 0n, records: 0n, rounds: 0 }));
+      if (!r)
+        byWorker.set(
+          worker,
+          (r = { worker, name: names.get(worker) ?? null, amount: 0n, records: 0n, rounds: 0 }),
+        );
       r.amount += ev.args.getValue('amount') as bigint;
       r.records += ev.args.getValue('records') as bigint;
       r.rounds += 1;
@@ -421,7 +446,10 @@ export class EthersLedger implements Ledger {
 
   async versions(filter: { jobId?: string } = {}): Promise<VersionView[]> {
     await this.refreshNames();
-    const logs = await this.logs('ModelRegistry', 'VersionRecorded', [null, filter.jobId ? jobKey(filter.jobId) : null]);
+    const logs = await this.logs('ModelRegistry', 'VersionRecorded', [
+      null,
+      filter.jobId ? jobKey(filter.jobId) : null,
+    ]);
     const out: VersionView[] = [];
     for (const log of logs) {
       const versionId = log.topics[1]!;
@@ -479,10 +507,14 @@ export class EthersLedger implements Ledger {
     const v = await this.versionByContent(contentId);
     if (!v) throw makeError(`model ${contentId} is not recorded on the ledger`, 'NOT_FOUND', { contentId });
     if (v.revoked) {
-      throw makeError(`model ${contentId} (job ${v.jobId ?? v.jobKey}, round ${v.round}) was revoked`, 'VERIFICATION_FAILED', {
-        contentId,
-        versionId: v.versionId,
-      });
+      throw makeError(
+        `model ${contentId} (job ${v.jobId ?? v.jobKey}, round ${v.round}) was revoked`,
+        'VERIFICATION_FAILED',
+        {
+          contentId,
+          versionId: v.versionId,
+        },
+      );
     }
     return v;
   }
@@ -532,7 +564,12 @@ export class EthersLedger implements Ledger {
   }
 
   async consentOf(owner: string, purpose: string): Promise<boolean> {
-    return (await this.view('ConsentRegistry', 'isGranted', getAddress(owner), purposeKey(purpose))) as boolean;
+    return (await this.view(
+      'ConsentRegistry',
+      'isGranted',
+      getAddress(owner),
+      purposeKey(purpose),
+    )) as boolean;
   }
 
   async consentMany(owners: string[], purpose: string): Promise<boolean[]> {
@@ -549,28 +586,30 @@ export class EthersLedger implements Ledger {
   async consentHistory(owner: string): Promise<ConsentChange[]> {
     const who = getAddress(owner);
     const names = new Map<string, string>();
-    for (const log of await this.logs('ConsentRegistry', 'ConsentChanged', [coder.encode(['address'], [who])])) {
+    for (const log of await this.logs('ConsentRegistry', 'ConsentChanged', [
+      coder.encode(['address'], [who]),
+    ])) {
       const ev = interfaces.ConsentRegistry.parseLog(log)!;
       names.set(ev.args.getValue('purpose') as string, ev.args.getValue('purposeName') as string);
     }
     const n = (await this.view('ConsentRegistry', 'historyLength', who)) as bigint;
-    const rows = (await this.view('ConsentRegistry', 'history', who, 0, n)) as {
-      purpose: string;
-      granted: boolean;
-      at: bigint;
-    }[];
-    return rows.map((r) => ({
-      purposeKey: r.purpose,
-      purpose: names.get(r.purpose) ?? null,
-      granted: r.granted,
-      at: Number(r.at),
+    // Positional: an ethers Result's `.at` is the array method, not the struct's `at` field.
+    const rows = (await this.view('ConsentRegistry', 'history', who, 0, n)) as [string, boolean, bigint][];
+    return rows.map(([key, granted, at]) => ({
+      purposeKey: key,
+      purpose: names.get(key) ?? null,
+      granted,
+      at: Number(at),
     }));
   }
 
   // ---------------------------------------------------------------- registry
 
   registerWorker(input: { address: string; certFingerprint: string; name: string }): Promise<TxResult> {
-    assertArgument(/^(0x)?[0-9a-fA-F]{64}$/.test(input.certFingerprint), 'certFingerprint must be 64 hex digits (SHA-256)');
+    assertArgument(
+      /^(0x)?[0-9a-fA-F]{64}$/.test(input.certFingerprint),
+      'certFingerprint must be 64 hex digits (SHA-256)',
+    );
     return this.send(
       'WorkerRegistry',
       'registerWorker',
@@ -580,7 +619,12 @@ export class EthersLedger implements Ledger {
   }
 
   setWorkerActive(address: string, active: boolean): Promise<TxResult> {
-    return this.send('WorkerRegistry', 'setWorkerActive', [getAddress(address), active], `setWorkerActive(${address})`);
+    return this.send(
+      'WorkerRegistry',
+      'setWorkerActive',
+      [getAddress(address), active],
+      `setWorkerActive(${address})`,
+    );
   }
 
   registerDataset(input: {
@@ -595,7 +639,13 @@ export class EthersLedger implements Ledger {
     return this.send(
       'WorkerRegistry',
       'registerDataset',
-      [input.datasetId, getAddress(input.worker), schemaKey(input.schemaId), input.records, toNanoEpsilon(input.epsilonCap)],
+      [
+        input.datasetId,
+        getAddress(input.worker),
+        schemaKey(input.schemaId),
+        input.records,
+        toNanoEpsilon(input.epsilonCap),
+      ],
       `registerDataset(${input.datasetId})`,
     );
   }
@@ -611,7 +661,7 @@ export class EthersLedger implements Ledger {
   }
 
   async workers(): Promise<WorkerView[]> {
-    const n = Number((await this.view('WorkerRegistry', 'workerCount')));
+    const n = Number(await this.view('WorkerRegistry', 'workerCount'));
     const out: WorkerView[] = [];
     for (let i = 0; i < n; i++) {
       const address = (await this.view('WorkerRegistry', 'workerAt', i)) as string;
@@ -664,10 +714,16 @@ export class EthersLedger implements Ledger {
 
   // ---------------------------------------------------------------- owner rebates
 
-  async postOwnerShares(input: { jobId: string; round: number; root: string; total: bigint }): Promise<TxResult> {
+  async postOwnerShares(input: {
+    jobId: string;
+    round: number;
+    root: string;
+    total: bigint;
+  }): Promise<TxResult> {
     const claims = this.deployment.contracts.RebateClaims;
     const allowance = (await this.view('AidocToken', 'allowance', this.account, claims)) as bigint;
-    if (allowance < input.total) await this.send('AidocToken', 'approve', [claims, input.total], 'approve owner shares');
+    if (allowance < input.total)
+      await this.send('AidocToken', 'approve', [claims, input.total], 'approve owner shares');
     return this.send(
       'RebateClaims',
       'postOwnerShares',
@@ -680,7 +736,15 @@ export class EthersLedger implements Ledger {
     return this.send(
       'RebateClaims',
       'claim',
-      [getAddress(t.hospital), jobKey(t.jobId), t.round, getAddress(t.account), BigInt(t.amount), t.salt, t.proof],
+      [
+        getAddress(t.hospital),
+        jobKey(t.jobId),
+        t.round,
+        getAddress(t.account),
+        BigInt(t.amount),
+        t.salt,
+        t.proof,
+      ],
       `claim(${t.jobId}, ${t.round})`,
     );
   }
@@ -711,7 +775,8 @@ export class EthersLedger implements Ledger {
         args[input.name || String(i)] = plain(ev.args[i], input.type);
       });
       if (key && args.jobKey !== key) continue;
-      if (typeof args.jobKey === 'string' && this.names.jobs.has(args.jobKey)) args.jobId = this.names.jobs.get(args.jobKey)!;
+      if (typeof args.jobKey === 'string' && this.names.jobs.has(args.jobKey))
+        args.jobId = this.names.jobs.get(args.jobKey)!;
       out.push({
         contract: byAddress.get(log.address.toLowerCase()) ?? log.address,
         name: ev.name,
@@ -743,7 +808,8 @@ export class EthersLedger implements Ledger {
   // ---------------------------------------------------------------- plumbing
 
   private async send(contract: ContractName, fn: string, args: unknown[], label: string): Promise<TxResult> {
-    if (!this.sender) throw makeError(`${label}: this ledger client is read-only (no key)`, 'PERMISSION_DENIED');
+    if (!this.sender)
+      throw makeError(`${label}: this ledger client is read-only (no key)`, 'PERMISSION_DENIED');
     const data = interfaces[contract].encodeFunctionData(fn, args);
     const r = await this.sender.send({ to: this.deployment.contracts[contract], data, label });
     return { txHash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed };
@@ -756,7 +822,12 @@ export class EthersLedger implements Ledger {
     } catch (e) {
       const revert = decodeRevert(e);
       if (revert) throw revertError(`${contract}.${fn}`, revert);
-      throw makeError(`${contract}.${fn}: chain unavailable (${(e as Error).message.split('\n')[0]})`, 'LEDGER_TX_FAILED', { transient: true }, e);
+      throw makeError(
+        `${contract}.${fn}: chain unavailable (${(e as Error).message.split('\n')[0]})`,
+        'LEDGER_TX_FAILED',
+        { transient: true },
+        e,
+      );
     }
   }
 
@@ -766,11 +837,20 @@ export class EthersLedger implements Ledger {
   }
 
   /** getLogs from the deployment block to the head, in chunks nodes accept. */
-  private async scan(filter: { address: string | string[]; topics?: (string | null)[] }, fromBlock?: number): Promise<Log[]> {
+  private async scan(
+    filter: { address: string | string[]; topics?: (string | null)[] },
+    fromBlock?: number,
+  ): Promise<Log[]> {
     const head = await this.provider.getBlockNumber();
     const out: Log[] = [];
     for (let from = fromBlock ?? this.deployment.deployBlock; from <= head; from += 5000) {
-      out.push(...(await this.provider.getLogs({ ...filter, fromBlock: from, toBlock: Math.min(head, from + 4999) })));
+      out.push(
+        ...(await this.provider.getLogs({
+          ...filter,
+          fromBlock: from,
+          toBlock: Math.min(head, from + 4999),
+        })),
+      );
     }
     return out;
   }
@@ -783,7 +863,10 @@ export class EthersLedger implements Ledger {
     }
     for (const log of await this.logs('WorkerRegistry', 'DatasetRegistered', [])) {
       const ev = interfaces.WorkerRegistry.parseLog(log)!;
-      this.names.datasets.set(ev.args.getValue('datasetId') as string, ev.args.getValue('datasetName') as string);
+      this.names.datasets.set(
+        ev.args.getValue('datasetId') as string,
+        ev.args.getValue('datasetName') as string,
+      );
     }
   }
 }

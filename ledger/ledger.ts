@@ -288,7 +288,8 @@ export interface LedgerRebates {
 }
 
 export interface Ledger
-  extends LedgerRounds,
+  extends
+    LedgerRounds,
     LedgerJobs,
     LedgerModels,
     LedgerPrivacy,

@@ -13,7 +13,16 @@
  * lines are not (losing one only causes a retry, which the chain answers with already-recorded).
  * A torn last line (a crash mid-append) is cut off on open.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { makeError, isError, type AidocError } from '../common/errors.js';
 import { acquireFileLock, type FileLock } from './file-lock.js';
 import type { OutboxTicket, OutboxWriteKind, PendingWrite, WaitOptions, WriteResult } from './ledger.js';
@@ -156,7 +165,10 @@ export class Outbox {
     await this.loopDone;
     if (this.fd !== undefined) closeSync(this.fd);
     this.lock?.release();
-    const closedError = makeError('the ledger outbox was closed before this write reached the chain', 'ABORTED');
+    const closedError = makeError(
+      'the ledger outbox was closed before this write reached the chain',
+      'ABORTED',
+    );
     for (const set of this.waiters.values()) for (const w of set) w.reject(closedError);
     this.waiters.clear();
   }
@@ -270,10 +282,14 @@ export class Outbox {
       try {
         line = JSON.parse(l) as Line;
       } catch {
-        throw makeError(`ledger outbox ${file} is corrupt at line ${i + 1}`, 'INTERNAL', { file, line: i + 1 });
+        throw makeError(`ledger outbox ${file} is corrupt at line ${i + 1}`, 'INTERNAL', {
+          file,
+          line: i + 1,
+        });
       }
       // A failed entry enqueued again gets a fresh state.
-      if (line.t === 'enqueue' && this.states.get(line.id)?.failure === undefined && this.states.has(line.id)) return;
+      if (line.t === 'enqueue' && this.states.get(line.id)?.failure === undefined && this.states.has(line.id))
+        return;
       this.apply(line);
     });
     return lines.length;
@@ -283,7 +299,9 @@ export class Outbox {
   private compact(file: string): void {
     const tmp = `${file}.compact`;
     const fd = openSync(tmp, 'w');
-    const text = this.queue.map((id) => JSON.stringify({ t: 'enqueue', ...this.states.get(id)!.entry }) + '\n').join('');
+    const text = this.queue
+      .map((id) => JSON.stringify({ t: 'enqueue', ...this.states.get(id)!.entry }) + '\n')
+      .join('');
     writeSync(fd, text);
     fsyncSync(fd);
     closeSync(fd);

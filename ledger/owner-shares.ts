@@ -49,7 +49,14 @@ export interface BuildOwnerSharesOptions {
 const coder = AbiCoder.defaultAbiCoder();
 
 /** RebateClaims.leafOf, off chain. */
-export function ownerLeaf(hospital: string, jobId: string, round: number, account: string, amount: bigint, salt: string): string {
+export function ownerLeaf(
+  hospital: string,
+  jobId: string,
+  round: number,
+  account: string,
+  amount: bigint,
+  salt: string,
+): string {
   const inner = keccak256(
     coder.encode(
       ['address', 'bytes32', 'uint32', 'address', 'uint256', 'bytes32'],
@@ -79,7 +86,9 @@ export function buildOwnerShares(options: BuildOwnerSharesOptions): OwnerShareTr
   while (size < Math.max(shares.length, options.minLeaves ?? 16)) size *= 2;
 
   const salts = shares.map(() => hexlify(random(32)));
-  const real = shares.map((s, i) => ownerLeaf(hospital, jobId, round, getAddress(s.account), s.amount, salts[i]!));
+  const real = shares.map((s, i) =>
+    ownerLeaf(hospital, jobId, round, getAddress(s.account), s.amount, salts[i]!),
+  );
   // Padding leaves are random 32-byte values: no preimage, so nobody can claim them.
   const leaves = [...real, ...Array.from({ length: size - real.length }, () => hexlify(random(32)))];
   // Shuffle (Fisher-Yates with unbiased draws) so a leaf's position says nothing about the owner.
@@ -121,7 +130,14 @@ export function buildOwnerShares(options: BuildOwnerSharesOptions): OwnerShareTr
 
 /** Checks a ticket against its root off chain (what the contract will check). */
 export function verifyOwnerClaim(ticket: OwnerClaimTicket): boolean {
-  let node = ownerLeaf(ticket.hospital, ticket.jobId, ticket.round, ticket.account, BigInt(ticket.amount), ticket.salt);
+  let node = ownerLeaf(
+    ticket.hospital,
+    ticket.jobId,
+    ticket.round,
+    ticket.account,
+    BigInt(ticket.amount),
+    ticket.salt,
+  );
   for (const sibling of ticket.proof) node = hashPair(node, sibling);
   return node === ticket.root;
 }

@@ -3,7 +3,13 @@
  * provider, behind the embedded ledger's journal). Errors are handed to ethers in JSON-RPC shape,
  * with the revert data, so ethers decodes them like a node's.
  */
-import { JsonRpcApiProvider, Network, type JsonRpcError, type JsonRpcPayload, type JsonRpcResult } from 'ethers';
+import {
+  JsonRpcApiProvider,
+  Network,
+  type JsonRpcError,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+} from 'ethers';
 
 export interface Eip1193 {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;

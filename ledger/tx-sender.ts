@@ -52,7 +52,8 @@ export function decodeRevert(e: unknown): DecodedRevert | undefined {
     // fall through: not one of ours
   }
   const reason = (e as { reason?: unknown }).reason;
-  if (data.startsWith('0x08c379a0')) return { name: 'Error', signature: 'Error(string)', args: [reason ?? data] };
+  if (data.startsWith('0x08c379a0'))
+    return { name: 'Error', signature: 'Error(string)', args: [reason ?? data] };
   if (data.startsWith('0x4e487b71')) return { name: 'Panic', signature: 'Panic(uint256)', args: [data] };
   return { name: 'Unknown', signature: data.slice(0, 10), args: [data] };
 }
@@ -70,7 +71,11 @@ function findRevertData(e: unknown, depth = 0): string | undefined {
 }
 
 /** A contract refused the call: retrying will not help. */
-export function revertError(label: string, revert: DecodedRevert, extra: Record<string, unknown> = {}): AidocError {
+export function revertError(
+  label: string,
+  revert: DecodedRevert,
+  extra: Record<string, unknown> = {},
+): AidocError {
   const args = revert.args.map((a) => (typeof a === 'bigint' ? a.toString() : a));
   return makeError(`${label} reverted: ${revert.name}(${args.map(String).join(', ')})`, 'LEDGER_TX_FAILED', {
     revert: revert.name,
@@ -87,7 +92,12 @@ export function isTransient(e: unknown): boolean {
 
 function transient(label: string, e: unknown): AidocError {
   const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
-  return makeError(`${label}: chain unavailable (${message}); will retry`, 'LEDGER_TX_FAILED', { transient: true }, e);
+  return makeError(
+    `${label}: chain unavailable (${message}); will retry`,
+    'LEDGER_TX_FAILED',
+    { transient: true },
+    e,
+  );
 }
 
 export class TxSender {
@@ -182,7 +192,11 @@ export class TxSender {
     return receipt;
   }
 
-  private async waitForReceipt(hash: string, label: string, signal?: AbortSignal): Promise<TransactionReceipt> {
+  private async waitForReceipt(
+    hash: string,
+    label: string,
+    signal?: AbortSignal,
+  ): Promise<TransactionReceipt> {
     const deadline = Date.now() + this.receiptTimeoutMs;
     let interval = this.pollIntervalMs;
     for (;;) {
@@ -194,10 +208,14 @@ export class TxSender {
         if (Date.now() > deadline) throw transient(label, e);
       }
       if (Date.now() > deadline) {
-        throw makeError(`${label}: no receipt for ${hash} after ${this.receiptTimeoutMs} ms`, 'LEDGER_TX_FAILED', {
-          transient: true,
-          txHash: hash,
-        });
+        throw makeError(
+          `${label}: no receipt for ${hash} after ${this.receiptTimeoutMs} ms`,
+          'LEDGER_TX_FAILED',
+          {
+            transient: true,
+            txHash: hash,
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, interval));
       interval = Math.min(interval * 2, 500);

@@ -24,11 +24,15 @@ export const schemaKey = idKey;
 
 /** Epsilon to nano-epsilon, rounded up (but 0.3 stays 300000000, not ...001 from float noise). */
 export function toNanoEpsilon(epsilon: number): bigint {
-  assertArgument(Number.isFinite(epsilon) && epsilon >= 0, `epsilon must be a finite number >= 0, got ${epsilon}`);
+  assertArgument(
+    Number.isFinite(epsilon) && epsilon >= 0,
+    `epsilon must be a finite number >= 0, got ${epsilon}`,
+  );
   const scaled = epsilon * 1e9;
   const nearest = Math.round(scaled);
   // Within a few ulps of an integer is float noise from the multiplication, not a fraction.
-  const units = Math.abs(scaled - nearest) <= 4 * Number.EPSILON * Math.max(1, scaled) ? nearest : Math.ceil(scaled);
+  const units =
+    Math.abs(scaled - nearest) <= 4 * Number.EPSILON * Math.max(1, scaled) ? nearest : Math.ceil(scaled);
   assertArgument(units < 2 ** 63, `epsilon ${epsilon} is too large for the chain`);
   return BigInt(units);
 }

@@ -52,8 +52,20 @@ beforeAll(async () => {
   ] as const) {
     await operator.registerWorker({ address: h.address, certFingerprint: 'ab'.repeat(32), name });
   }
-  await operator.registerDataset({ datasetId: 'wdbc-a', worker: hospitalA.address, schemaId: 'wdbc', records: 300, epsilonCap: 3 });
-  await operator.registerDataset({ datasetId: 'wdbc-b', worker: hospitalB.address, schemaId: 'wdbc', records: 100, epsilonCap: 3 });
+  await operator.registerDataset({
+    datasetId: 'wdbc-a',
+    worker: hospitalA.address,
+    schemaId: 'wdbc',
+    records: 300,
+    epsilonCap: 3,
+  });
+  await operator.registerDataset({
+    datasetId: 'wdbc-b',
+    worker: hospitalB.address,
+    schemaId: 'wdbc',
+    records: 100,
+    epsilonCap: 3,
+  });
   await operator.mint(vendor.address, parseAidoc('1000'));
 });
 
@@ -62,7 +74,12 @@ afterAll(async () => {
 });
 
 test('a job: escrow, three rounds, finish, report', async () => {
-  await vendorLedger.openJob({ jobId: 'job-1', budget: parseAidoc('100'), feePerRound: parseAidoc('20'), rounds: 3 });
+  await vendorLedger.openJob({
+    jobId: 'job-1',
+    budget: parseAidoc('100'),
+    feePerRound: parseAidoc('20'),
+    rounds: 3,
+  });
   let parent: string | null = null;
   for (let r = 1; r <= 3; r++) {
     const ticket = await coordinator.recordRound(roundInput('job-1', r, parent));
