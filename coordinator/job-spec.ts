@@ -1,0 +1,79 @@
+/**
+ * A training job as the coordinator runs it, and the one place that turns a vendor's request into
+ * a validated, fully-defaulted spec. Every problem is listed at once (INVALID_JOB_SPEC); a job
+ * that fails here is never queued, and never retried.
+ */
+import { z } from 'zod';
+import { makeError } from '../common/errors.js';
+import { checkStrategySpec } from './create-strategy.js';
+import type { ModelSpec } from '../training/model-spec.js';
+
+const modelSchema = z.union([
+  z.object({ builtin: z.string().min(1) }).strict(),
+  z.object({ topology: z.unknown() }).strict(),
+]);
+
+export const jobSpecSchema = z
+  .object({
+    /** A label for humans. @defaultValue 'job' */
+    name: z.string().max(200).default('job'),
+    model: modelSchema,
+    /** Only workers holding a dataset with this schema id take part. */
+    schemaId: z.string().min(1, 'schemaId is required (the dataset schema the job trains on)'),
+    /** @defaultValue 10 */
+    rounds: z.number().int().min(1).max(100_000).default(10),
+    /** Local epochs per round. @defaultValue 1 */
+    localEpochs: z.number().int().min(1).max(1000).default(1),
+    /** @defaultValue 16 */
+    batchSize: z.number().int().min(1).max(65_536).default(16),
+    /** Local learning rate. @defaultValue 0.05 */
+    learningRate: z.number().positive().max(100).default(0.05),
+    /** @defaultValue { name: 'fedavg', params: {} } */
+    strategy: z
+      .object({ name: z.string().default('fedavg'), params: z.record(z.string(), z.number()).default({}) })
+      .default({ name: 'fedavg', params: {} }),
+    /** Fewest updates a round may close with. @defaultValue 1 */
+    minWorkers: z.number().int().min(1).default(1),
+    /** Fraction of eligible workers sampled per round, in (0, 1]. @defaultValue 1 */
+    fraction: z.number().gt(0).max(1).default(1),
+    /** Time a selected worker has to deliver its update. @defaultValue 60,000 */
+    roundDeadlineMs: z.number().int().min(100).max(86_400_000).default(60_000),
+    /** Attempts per round (the first plus retries with other workers). @defaultValue 3 */
+    maxAttempts: z.number().int().min(1).max(20).default(3),
+    /** How long a round waits for enough eligible workers before the job fails. @defaultValue 30,000 */
+    quorumWaitMs: z.number().int().min(0).default(30_000),
+    /** Share of each worker's records kept for local evaluation. @defaultValue 0.2 */
+    validationFraction: z.number().min(0).lt(1).default(0.2),
+    /** Seeds initial weights, sampling and local shuffling (never privacy noise). @defaultValue 0 */
+    seed: z.number().int().min(0).default(0),
+    /** Start from these weights (a committed version) instead of fresh ones. */
+    fromVersion: z.string().optional(),
+  })
+  .strict();
+
+export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type JobSpec = z.output<typeof jobSpecSchema> & { model: ModelSpec };
+
+/** Validates and fills defaults; throws INVALID_JOB_SPEC listing every problem. */
+export function compileJobSpec(input: unknown): JobSpec {
+  const parsed = jobSpecSchema.safeParse(input);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues)
+      problems.push(`${issue.path.join('.') || 'spec'}: ${issue.message}`);
+  } else {
+    problems.push(
+      ...checkStrategySpec(parsed.data.strategy.name, parsed.data.strategy.params).map(
+        (p) => `strategy: ${p}`,
+      ),
+    );
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw makeError(
+      `the job spec is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      'INVALID_JOB_SPEC',
+      { problems },
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,604 @@
+/**
+ * The round engine owns the federated loop of a job:
+ *
+ *   for each round: select eligible workers -> assign TRAIN tasks (workers pull them) ->
+ *   accumulate updates as they arrive, until every selected worker answered or the deadline ->
+ *   close (late updates are rejected from then on) -> if the quorum arrived, the strategy turns the
+ *   mean delta into the next global model, which is committed as a version and evaluated by the
+ *   workers on their local held-out records; otherwise retry with other workers, and fail the job
+ *   cleanly when no quorum can be had.
+ *
+ * Dropouts, timeouts, errors and rejected updates are data: they become `ClientFailure`s in the
+ * round record and in the job's event stream, never exceptions that abort a round.
+ *
+ * The engine sees updates only as plain deltas through `UpdateAccumulator`; it never sees records.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type * as tf from '@tensorflow/tfjs';
+import { AidocError, isError, makeError } from '../common/errors.js';
+import { createRng } from '../datasets/rng.js';
+import { buildModel, type ModelSpec } from '../training/model-spec.js';
+import { getFlatWeights, setFlatWeights } from '../training/weights.js';
+import { useTrainingBackend } from '../training/backend.js';
+import { createStrategy } from './create-strategy.js';
+import type { JobSpec } from './job-spec.js';
+import type { JobRecord, JobStore, RoundRecord } from './job-store.js';
+import type {
+  AggregationStrategy,
+  ClientFailure,
+  ClientResult,
+  FailureKind,
+  LocalTrainConfig,
+} from './strategy.js';
+import { UpdateAccumulator } from './update-accumulator.js';
+import type { WorkerRegistry } from './worker-registry.js';
+
+export type TaskKind = 'train' | 'evaluate';
+
+/** What a worker receives (the transport maps it to the wire's Task). */
+export interface TaskAssignment {
+  taskId: string;
+  jobId: string;
+  round: number;
+  kind: TaskKind;
+  model: ModelSpec;
+  schemaId: string;
+  /** Reference to the global weights in the payload store. */
+  weightsRef: string;
+  config: LocalTrainConfig;
+  validationFraction: number;
+  deadline: number;
+  nonce: Buffer;
+}
+
+/** Global weight vectors the workers fetch by reference. */
+export class PayloadStore {
+  readonly #items = new Map<string, { bytes: Buffer; sha256: Buffer; elements: number }>();
+
+  put(weights: Float32Array): string {
+    const bytes = Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength);
+    const copy = Buffer.from(bytes);
+    const ref = randomUUID();
+    this.#items.set(ref, {
+      bytes: copy,
+      sha256: createHash('sha256').update(copy).digest(),
+      elements: weights.length,
+    });
+    return ref;
+  }
+
+  get(ref: string): { bytes: Buffer; sha256: Buffer; elements: number } {
+    const item = this.#items.get(ref);
+    if (!item) throw makeError(`payload '${ref}' is unknown or expired`, 'NOT_FOUND', { ref });
+    return item;
+  }
+
+  delete(ref: string): void {
+    this.#items.delete(ref);
+  }
+}
+
+export interface UpdateSubmission {
+  taskId: string;
+  jobId: string;
+  round: number;
+  numExamples: number;
+  metrics: Record<string, number>;
+  nonce: Buffer;
+}
+
+interface OpenTask {
+  assignment: TaskAssignment;
+  workerId: string;
+  phase: Phase;
+  settled: boolean;
+}
+
+interface Phase {
+  jobId: string;
+  round: number;
+  kind: TaskKind;
+  length: number;
+  accumulator: UpdateAccumulator;
+  results: ClientResult[];
+  failures: ClientFailure[];
+  pending: Set<string>;
+  wake: () => void;
+}
+
+export interface RoundEngineOptions {
+  registry: WorkerRegistry<TaskAssignment>;
+  store: JobStore;
+  payloads: PayloadStore;
+  /** How often health is checked while a round waits. @defaultValue 250 ms */
+  pollMs?: number;
+  /** Deadline of the evaluation phase after each round. @defaultValue min(round deadline, 30 s) */
+  evaluationDeadlineMs?: number;
+  log?: (line: string) => void;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export class RoundEngine {
+  readonly #registry: WorkerRegistry<TaskAssignment>;
+  readonly #store: JobStore;
+  readonly #payloads: PayloadStore;
+  readonly #pollMs: number;
+  readonly #evalDeadlineMs: number | undefined;
+  readonly #log: (line: string) => void;
+  readonly #open = new Map<string, OpenTask>();
+  /** Final weights per job, for the caller that wants to save the model. */
+  readonly finalWeights = new Map<
+    string,
+    { model: ModelSpec; weights: Float32Array; inputShape: number[]; numClasses: number }
+  >();
+
+  constructor(options: RoundEngineOptions) {
+    this.#registry = options.registry;
+    this.#store = options.store;
+    this.#payloads = options.payloads;
+    this.#pollMs = options.pollMs ?? 250;
+    this.#evalDeadlineMs = options.evaluationDeadlineMs;
+    this.#log = options.log ?? (() => {});
+  }
+
+  /** Runs a queued job to its end. Never throws for job-level failures: they end the job as failed. */
+  async runJob(jobId: string, signal: AbortSignal): Promise<JobRecord> {
+    const job = this.#store.get(jobId);
+    const spec = job.spec;
+    this.#store.update(jobId, { state: 'running' });
+    this.#store.emit(jobId, { type: 'job_started', rounds: spec.rounds });
+    let model: tf.LayersModel | undefined;
+    try {
+      const shape = await this.#waitForShape(spec, signal);
+      await useTrainingBackend('wasm');
+      model = await buildModel(spec.model, shape, spec.seed);
+      if (spec.fromVersion) setFlatWeights(model, this.#store.versionWeights(spec.fromVersion));
+      let global = getFlatWeights(model);
+      const strategy = createStrategy(spec.strategy.name, spec.strategy.params);
+      let parent = spec.fromVersion;
+      for (let round = 1; round <= spec.rounds; round++) {
+        if (signal.aborted) break;
+        this.#store.update(jobId, { currentRound: round });
+        const record = await this.#runRound(job, round, global, strategy, signal);
+        if (!record) break; // cancelled
+        global = record.next;
+        const versionId = `${jobId}@${round}`;
+        const sha256 = createHash('sha256')
+          .update(Buffer.from(global.buffer, global.byteOffset, global.byteLength))
+          .digest('hex');
+        const evalMetrics = await this.#evaluate(job, round, global, signal);
+        const summary: RoundRecord = {
+          ...record.summary,
+          version: versionId,
+          metrics: { ...record.summary.metrics, ...evalMetrics },
+          closedAt: Date.now(),
+        };
+        this.#store.addVersion(
+          {
+            versionId,
+            jobId,
+            round,
+            ...(parent ? { parent } : {}),
+            sha256,
+            params: global.length,
+            metrics: summary.metrics,
+            createdAt: Date.now(),
+          },
+          global,
+        );
+        parent = versionId;
+        const j = this.#store.get(jobId);
+        this.#store.update(jobId, {
+          rounds: [...j.rounds, summary],
+          roundsCompleted: round,
+          latestVersion: versionId,
+        });
+        this.#store.emit(jobId, { type: 'round_closed', summary });
+      }
+      if (signal.aborted) return this.#cancelled(jobId, signal);
+      const final = this.#store.get(jobId);
+      this.finalWeights.set(jobId, { model: spec.model, weights: global, ...shape });
+      this.#store.update(jobId, { state: 'completed' });
+      this.#store.emit(jobId, {
+        type: 'job_completed',
+        finalVersion: final.latestVersion ?? '',
+        finalMetrics: final.rounds[final.rounds.length - 1]?.metrics ?? {},
+      });
+    } catch (e) {
+      if (signal.aborted) return this.#cancelled(jobId, signal);
+      const err =
+        e instanceof AidocError ? e : makeError(`internal error: ${(e as Error).message}`, 'INTERNAL', {}, e);
+      this.#log(`job ${jobId} failed: ${err.message}`);
+      this.#store.update(jobId, { state: 'failed', reason: err.message, code: err.code });
+      this.#store.emit(jobId, { type: 'job_failed', reason: err.message, code: err.code });
+    } finally {
+      model?.dispose();
+    }
+    return this.#store.get(jobId);
+  }
+
+  #cancelled(jobId: string, signal: AbortSignal): JobRecord {
+    const reason =
+      signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
+    this.#store.update(jobId, { state: 'cancelled', reason });
+    this.#store.emit(jobId, { type: 'job_cancelled', reason });
+    return this.#store.get(jobId);
+  }
+
+  /** The dataset shape the job trains on, from the first eligible worker (waiting for one). */
+  async #waitForShape(
+    spec: JobSpec,
+    signal: AbortSignal,
+  ): Promise<{ inputShape: number[]; numClasses: number }> {
+    const until = Date.now() + spec.quorumWaitMs;
+    for (;;) {
+      const w = this.#registry.eligible(spec.schemaId)[0];
+      const d = w?.capabilities.datasets.find((x) => x.schemaId === spec.schemaId);
+      if (d) return { inputShape: d.featureShape, numClasses: d.numClasses };
+      if (Date.now() >= until || signal.aborted) {
+        throw makeError(
+          `no healthy worker holds a dataset with schema '${spec.schemaId}' (waited ${spec.quorumWaitMs} ms)`,
+          'QUORUM_NOT_MET',
+          { schemaId: spec.schemaId },
+        );
+      }
+      await sleep(this.#pollMs, signal);
+    }
+  }
+
+  async #runRound(
+    job: JobRecord,
+    round: number,
+    global: Float32Array,
+    strategy: AggregationStrategy,
+    signal: AbortSignal,
+  ) {
+    const spec = job.spec;
+    const excluded = new Set<string>();
+    const allFailures: ClientFailure[] = [];
+    const startedAt = Date.now();
+    const ref = this.#payloads.put(global);
+    try {
+      for (let attempt = 1; attempt <= spec.maxAttempts; attempt++) {
+        const selected = await this.#select(spec, round, attempt, excluded, signal);
+        if (signal.aborted) return undefined;
+        const config = strategy.configureTrain(round, {
+          epochs: spec.localEpochs,
+          batchSize: spec.batchSize,
+          learningRate: spec.learningRate,
+          proximalMu: 0,
+          seed: spec.seed * 1_000_003 + round * 101 + attempt,
+        });
+        const phase = await this.#runPhase(
+          job,
+          round,
+          'train',
+          ref,
+          global.length,
+          selected,
+          config,
+          spec.roundDeadlineMs,
+          attempt,
+          signal,
+        );
+        allFailures.push(...phase.failures);
+        for (const f of phase.failures) excluded.add(f.workerId);
+        if (signal.aborted) return undefined;
+        if (phase.results.length >= spec.minWorkers) {
+          const meanDelta = phase.accumulator.mean();
+          const next = strategy.aggregateTrain(round, {
+            global,
+            meanDelta,
+            results: phase.results,
+            failures: allFailures,
+          });
+          for (const r of phase.results) this.#registry.recordServed(r.workerId);
+          const trainLoss = weightedMean(phase.results, 'loss');
+          const summary: RoundRecord = {
+            round,
+            participants: phase.results.map((r) => r.workerId),
+            failures: allFailures,
+            metrics: trainLoss === undefined ? {} : { train_loss: trainLoss },
+            numExamples: phase.accumulator.totalExamples,
+            startedAt,
+            closedAt: Date.now(),
+            version: '',
+            attempts: attempt,
+          };
+          return { next, summary };
+        }
+        this.#log(
+          `job ${job.jobId} round ${round} attempt ${attempt}: ${phase.results.length} of ${spec.minWorkers} updates; retrying`,
+        );
+      }
+      const reasons = allFailures.map((f) => `${f.workerId}: ${f.kind} (${f.detail})`).join('; ');
+      throw makeError(
+        `round ${round} could not reach its quorum of ${spec.minWorkers} update(s) in ${spec.maxAttempts} attempt(s)${reasons ? `: ${reasons}` : ''}`,
+        'QUORUM_NOT_MET',
+        { round, failures: allFailures },
+      );
+    } finally {
+      this.#payloads.delete(ref);
+    }
+  }
+
+  /** Picks max(minWorkers, ceil(fraction * eligible)) eligible workers, waiting for enough to appear. */
+  async #select(
+    spec: JobSpec,
+    round: number,
+    attempt: number,
+    excluded: Set<string>,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    const until = Date.now() + spec.quorumWaitMs;
+    for (;;) {
+      const eligible = this.#registry
+        .eligible(spec.schemaId)
+        .map((w) => w.workerId)
+        .filter((id) => !excluded.has(id))
+        .sort();
+      if (eligible.length >= spec.minWorkers) {
+        const k = Math.min(
+          eligible.length,
+          Math.max(spec.minWorkers, Math.ceil(spec.fraction * eligible.length)),
+        );
+        const rng = createRng(spec.seed * 7919 + round * 31 + attempt);
+        return rng.shuffle(eligible).slice(0, k);
+      }
+      if (Date.now() >= until || signal.aborted) {
+        if (signal.aborted) return [];
+        throw makeError(
+          `round ${round}: only ${eligible.length} eligible worker(s) for schema '${spec.schemaId}', the job needs ${spec.minWorkers}`,
+          'QUORUM_NOT_MET',
+          { round, eligible },
+        );
+      }
+      await sleep(this.#pollMs, signal);
+    }
+  }
+
+  async #runPhase(
+    job: JobRecord,
+    round: number,
+    kind: TaskKind,
+    ref: string,
+    length: number,
+    workers: string[],
+    config: LocalTrainConfig,
+    deadlineMs: number,
+    attempt: number,
+    signal: AbortSignal,
+  ): Promise<Phase> {
+    let wake: () => void = () => {};
+    const phase: Phase = {
+      jobId: job.jobId,
+      round,
+      kind,
+      length,
+      accumulator: new UpdateAccumulator(length),
+      results: [],
+      failures: [],
+      pending: new Set(workers),
+      wake: () => wake(),
+    };
+    const deadline = Date.now() + deadlineMs;
+    const tasks: OpenTask[] = workers.map((workerId) => ({
+      workerId,
+      phase,
+      settled: false,
+      assignment: {
+        taskId: randomUUID(),
+        jobId: job.jobId,
+        round,
+        kind,
+        model: job.spec.model,
+        schemaId: job.spec.schemaId,
+        weightsRef: ref,
+        config,
+        validationFraction: job.spec.validationFraction,
+        deadline,
+        nonce: randomBytes(16),
+      },
+    }));
+    if (kind === 'train')
+      this.#store.emit(job.jobId, { type: 'round_started', round, workers, deadline, attempt });
+    for (const t of tasks) {
+      this.#open.set(t.assignment.taskId, t);
+      this.#registry.assign(t.workerId, t.assignment);
+    }
+    const sessions = new Map(workers.map((w) => [w, this.#registry.get(w)?.sessionId]));
+    try {
+      while (phase.pending.size > 0 && !signal.aborted) {
+        const now = Date.now();
+        if (now >= deadline) {
+          for (const t of tasks)
+            if (!t.settled)
+              this.#fail(
+                t,
+                'timeout',
+                `the round deadline of ${deadlineMs} ms passed before its ${kind === 'train' ? 'update' : 'evaluation'} arrived`,
+              );
+          break;
+        }
+        for (const t of tasks) {
+          if (t.settled) continue;
+          const w = this.#registry.get(t.workerId);
+          if (!w || w.sessionId !== sessions.get(t.workerId))
+            this.#fail(t, 'dropped', 'the worker re-registered (restarted) during the round');
+          else if (this.#registry.health(w) === 'offline')
+            this.#fail(t, 'dropped', 'the worker stopped heartbeating');
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(this.#pollMs, Math.max(1, deadline - now)));
+        });
+      }
+    } finally {
+      // Close the phase: from here on, anything for these tasks is late and rejected.
+      for (const t of tasks) {
+        if (!t.settled)
+          this.#fail(t, 'cancelled', signal.aborted ? 'the job was cancelled' : 'the round closed');
+        this.#open.delete(t.assignment.taskId);
+        this.#registry.cancel(t.workerId, t.assignment.taskId);
+      }
+    }
+    return phase;
+  }
+
+  #fail(t: OpenTask, kind: FailureKind, detail: string): void {
+    if (t.settled) return;
+    t.settled = true;
+    const failure = { workerId: t.workerId, kind, detail };
+    t.phase.pending.delete(t.workerId);
+    if (t.phase.kind === 'train') {
+      t.phase.failures.push(failure);
+      this.#registry.recordFailure(t.workerId, {
+        jobId: t.phase.jobId,
+        round: t.phase.round,
+        kind,
+        detail,
+        at: Date.now(),
+      });
+      this.#store.emit(t.phase.jobId, { type: 'worker_dropped', round: t.phase.round, failure });
+    }
+    t.phase.wake();
+  }
+
+  async #evaluate(
+    job: JobRecord,
+    round: number,
+    weights: Float32Array,
+    signal: AbortSignal,
+  ): Promise<Record<string, number>> {
+    const workers = this.#registry.eligible(job.spec.schemaId).map((w) => w.workerId);
+    if (workers.length === 0 || job.spec.validationFraction === 0) return {};
+    const ref = this.#payloads.put(weights);
+    try {
+      const deadlineMs = this.#evalDeadlineMs ?? Math.min(job.spec.roundDeadlineMs, 30_000);
+      const config = {
+        epochs: 1,
+        batchSize: 256,
+        learningRate: job.spec.learningRate,
+        proximalMu: 0,
+        seed: 0,
+      };
+      const phase = await this.#runPhase(
+        job,
+        round,
+        'evaluate',
+        ref,
+        weights.length,
+        workers,
+        config,
+        deadlineMs,
+        1,
+        signal,
+      );
+      const out: Record<string, number> = {};
+      for (const key of ['accuracy', 'loss']) {
+        const v = weightedMean(phase.results, key);
+        if (v !== undefined) out[key] = v;
+      }
+      if (phase.results.length) out.eval_examples = phase.results.reduce((a, r) => a + r.numExamples, 0);
+      return out;
+    } finally {
+      this.#payloads.delete(ref);
+    }
+  }
+
+  #task(workerId: string, taskId: string, kind: TaskKind): OpenTask {
+    const t = this.#open.get(taskId);
+    if (!t) {
+      throw makeError(
+        `task ${taskId} is not open: its round has closed or it never existed; the late result is rejected`,
+        'VERIFICATION_FAILED',
+        { taskId },
+      );
+    }
+    if (t.workerId !== workerId)
+      throw makeError(`task ${taskId} was not assigned to ${workerId}`, 'PERMISSION_DENIED', { taskId });
+    if (t.assignment.kind !== kind)
+      throw makeError(`task ${taskId} is a ${t.assignment.kind} task, not ${kind}`, 'VERIFICATION_FAILED');
+    if (t.settled)
+      throw makeError(`task ${taskId} already has a result; a second one is rejected`, 'VERIFICATION_FAILED');
+    return t;
+  }
+
+  /** Checks the claims every result makes about its task (job, round, nonce). */
+  #checkClaims(t: OpenTask, s: { jobId: string; round: number; nonce: Buffer }): void {
+    const a = t.assignment;
+    if (s.jobId !== a.jobId || s.round !== a.round) {
+      throw makeError(
+        `result claims job ${s.jobId} round ${s.round}, but task ${a.taskId} is job ${a.jobId} round ${a.round}`,
+        'VERIFICATION_FAILED',
+      );
+    }
+    if (!a.nonce.equals(s.nonce))
+      throw makeError(
+        `result for task ${a.taskId} does not echo the task's nonce (a replay?)`,
+        'VERIFICATION_FAILED',
+      );
+  }
+
+  /**
+   * Accepts a TRAIN result: the delta (local − global weights). A bad update is rejected whole
+   * with the reason, recorded as the worker's failure, and the round goes on.
+   */
+  acceptUpdate(workerId: string, s: UpdateSubmission, delta: Float32Array): void {
+    const t = this.#task(workerId, s.taskId, 'train');
+    try {
+      this.#checkClaims(t, s);
+      t.phase.accumulator.add(delta, s.numExamples);
+    } catch (e) {
+      if (isError(e, 'VERIFICATION_FAILED')) this.#fail(t, 'rejected', e.message);
+      throw e;
+    }
+    t.settled = true;
+    t.phase.pending.delete(workerId);
+    t.phase.results.push({ workerId, numExamples: s.numExamples, metrics: s.metrics });
+    this.#store.emit(t.phase.jobId, { type: 'worker_joined', round: t.phase.round, workerId });
+    t.phase.wake();
+  }
+
+  acceptEvaluation(workerId: string, s: UpdateSubmission): void {
+    const t = this.#task(workerId, s.taskId, 'evaluate');
+    this.#checkClaims(t, s);
+    t.settled = true;
+    t.phase.pending.delete(workerId);
+    if (s.numExamples > 0) t.phase.results.push({ workerId, numExamples: s.numExamples, metrics: s.metrics });
+    t.phase.wake();
+  }
+
+  /** A worker reports that it could not do its task (e.g. training failed, budget refused). */
+  acceptFailure(workerId: string, taskId: string, detail: string): void {
+    const t = this.#task(workerId, taskId, this.#open.get(taskId)?.assignment.kind ?? 'train');
+    this.#fail(t, 'error', detail);
+  }
+
+  /** The expected length of a task's update, for the transport to check before assembling. */
+  expectedLength(taskId: string): number | undefined {
+    return this.#open.get(taskId)?.phase.length;
+  }
+}
+
+function weightedMean(results: ClientResult[], key: string): number | undefined {
+  let sum = 0;
+  let n = 0;
+  for (const r of results) {
+    const v = r.metrics[key];
+    if (v === undefined || !Number.isFinite(v)) continue;
+    sum += v * r.numExamples;
+    n += r.numExamples;
+  }
+  return n > 0 ? sum / n : undefined;
+}
