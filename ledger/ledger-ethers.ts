@@ -756,6 +756,13 @@ export class EthersLedger implements Ledger {
 
   // ---------------------------------------------------------------- events, lifecycle
 
+  async head(): Promise<{ blockNumber: number; blockHash: string; timestamp: number }> {
+    const b = await this.provider.getBlock('latest');
+    if (!b?.hash)
+      throw makeError('the chain returned no latest block', 'LEDGER_TX_FAILED', { transient: true });
+    return { blockNumber: b.number, blockHash: b.hash, timestamp: b.timestamp };
+  }
+
   async events(filter: { jobId?: string; fromBlock?: number; limit?: number } = {}): Promise<LedgerEvent[]> {
     await this.refreshNames();
     const byAddress = new Map(

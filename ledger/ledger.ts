@@ -300,6 +300,8 @@ export interface Ledger
   readonly deployment: LedgerDeployment;
   /** The address this client signs as. */
   readonly account: string;
+  /** The chain's latest block. */
+  head(): Promise<{ blockNumber: number; blockHash: string; timestamp: number }>;
   /** Every decoded log of the ledger's contracts, oldest first. */
   events(filter?: { jobId?: string; fromBlock?: number; limit?: number }): Promise<LedgerEvent[]>;
   /**
