@@ -188,9 +188,10 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
         },
         commit() {
           if (state !== 'open') reject(`stream of ${h.workerId} is ${state}`);
-          if (added.length !== layout.ciphertextCount) {
+          const received = added.length;
+          if (received !== layout.ciphertextCount) {
             sink.abort();
-            reject(`truncated: ${added.length} of ${layout.ciphertextCount} ciphertexts`, { workerId: h.workerId });
+            reject(`truncated: ${received} of ${layout.ciphertextCount} ciphertexts`, { workerId: h.workerId });
           }
           if (digest.digest() !== h.ciphertextDigest) {
             sink.abort();

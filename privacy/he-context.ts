@@ -29,7 +29,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { assertArgument, makeError } from '../common/errors.js';
+import { AidocError, assertArgument, makeError } from '../common/errors.js';
 import { ckksScheme, deleteAll, loadSeal, noCompression, security128 } from './he-seal.js';
 import type { Context, Modulus, SEALLibrary, SecretKey } from './he-seal.js';
 
@@ -176,7 +176,9 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
     };
   } catch (e) {
     context?.delete();
-    throw e;
+    if (e instanceof AidocError) throw e;
+    // SEAL throws raw C++ exceptions (numbers) for parameters it cannot use.
+    throw makeError('HE parameters rejected by SEAL', 'INVALID_ARGUMENT', { params: checked }, e);
   } finally {
     deleteAll(parms, primes, ...moduli);
   }

@@ -19,6 +19,7 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { assertArgument, makeError, throwIfAborted } from '../common/errors.js';
 import { createHeEncryptor } from './he-cipher.js';
+import type { HeEncryptor } from './he-cipher.js';
 import type { HeContext, HeParams, HePrecisionPlan, HeSecretKey } from './he-context.js';
 import { serializeHeParams } from './he-context.js';
 import type { HeLayout } from './he-pack.js';
@@ -196,6 +197,12 @@ export interface EncryptHeContributionOptions {
    * @defaultValue the OS crypto source (tests pass `createSeededRandom`)
    */
   random?: HeRandom;
+  /**
+   * A long-lived encryptor (made with the same secret key and plan.scaleBits) to reuse across
+   * rounds; building one derives a public key, which costs time and a little WASM heap.
+   * @defaultValue a fresh one, deleted before returning
+   */
+  encryptor?: HeEncryptor;
   /** Checked between ciphertexts. */
   signal?: AbortSignal;
 }
@@ -231,7 +238,7 @@ export async function encryptHeContribution(options: EncryptHeContributionOption
   const sealedTag = sealTagSeed(seed, options.openerPublicKey, sealedTagBinding(identity), random);
   const packer = createHePacker(plan, layout, createPadStream(seed, padBinding(identity), plan.slotBits), random);
   seed.fill(0);
-  const encryptor = createHeEncryptor(ctx, secretKey, plan.scaleBits);
+  const encryptor = options.encryptor ?? createHeEncryptor(ctx, secretKey, plan.scaleBits);
   const slots = new Float64Array(ctx.slotCount);
   const digest = createCiphertextDigest();
   const ciphertexts: Uint8Array[] = [];
@@ -248,7 +255,7 @@ export async function encryptHeContribution(options: EncryptHeContributionOption
     }
   } finally {
     slots.fill(0);
-    encryptor.delete();
+    if (options.encryptor === undefined) encryptor.delete();
   }
   const header: HeContributionHeader = {
     version: 1,

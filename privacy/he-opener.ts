@@ -21,6 +21,7 @@
 import type { KeyObject } from 'node:crypto';
 import { makeError, throwIfAborted } from '../common/errors.js';
 import { createHeDecryptor } from './he-cipher.js';
+import type { HeDecryptor } from './he-cipher.js';
 import type { HeContext, HePrecisionPlan, HeSecretKey } from './he-context.js';
 import type { HeOpenRequest, HeSignedContribution } from './he-contribution.js';
 import {
@@ -83,6 +84,11 @@ export interface VerifyAndOpenOptions {
   /** Fewest distinct contributions this opener will open a sum of. */
   minWorkers: number;
   ledger: HeOpenerLedger;
+  /**
+   * A long-lived decryptor (same secret key, plan.scaleBits) to reuse across rounds.
+   * @defaultValue a fresh one, deleted before returning
+   */
+  decryptor?: HeDecryptor;
   signal?: AbortSignal;
 }
 
@@ -128,7 +134,7 @@ const MAX_FRACTION = 0.4;
 export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOpenOptions): Promise<HeOpenResult> {
   const { ctx, plan, layout, ledger, signal } = options;
   const shape = request as { contributions?: unknown; aggregate?: unknown };
-  if (!Array.isArray(shape.contributions) || !Array.isArray(shape.aggregate) || !shape.aggregate.every((a) => a instanceof Uint8Array)) {
+  if (!Array.isArray(shape.contributions) || !Array.isArray(shape.aggregate) || !shape.aggregate.every((a) => ArrayBuffer.isView(a))) {
     refuse('malformed', 'request lacks contributions or aggregate');
   }
   const setupDigest = heSetupDigest(ctx.params, plan, layout);
@@ -188,7 +194,7 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
       seed.fill(0);
       return stream;
     });
-    const decryptor = createHeDecryptor(ctx, options.secretKey, plan.scaleBits);
+    const decryptor = options.decryptor ?? createHeDecryptor(ctx, options.secretKey, plan.scaleBits);
     const padSum = new Float64Array(layout.slotCount);
     const pad = new Float64Array(layout.slotCount);
     let maxFraction = 0;
@@ -216,7 +222,7 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
         if (index % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
-      decryptor.delete();
+      if (options.decryptor === undefined) decryptor.delete();
     }
     // Order matters only for the message: the tag check is the decisive one.
     if (badTagSlots > 0) {

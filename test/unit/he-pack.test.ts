@@ -1,0 +1,195 @@
+import type { KeyObject } from 'node:crypto';
+import { isError } from '../../common/errors.js';
+import { createHeAggregator } from '../../privacy/he-aggregate.js';
+import { createHeContext, createHeParams, generateHeSecretKey, planHePrecision } from '../../privacy/he-context.js';
+import type { HeContext, HeParams, HePrecisionPlan, HeSecretKey } from '../../privacy/he-context.js';
+import { encryptHeContribution, generateWorkerSigningKeyPair } from '../../privacy/he-contribution.js';
+import { createMemoryOpenerLedger, verifyAndOpen } from '../../privacy/he-opener.js';
+import { createHeLayout, createHePacker, unpackSum } from '../../privacy/he-pack.js';
+import type { HeLayout } from '../../privacy/he-pack.js';
+import { createPadStream, createSeededRandom, generateOpenerKeyPair, generateTagSeed } from '../../privacy/he-tag.js';
+
+let params: HeParams;
+
+beforeAll(async () => {
+  params = await createHeParams();
+});
+
+function seededValues(seed: string, count: number, bound: number): Float32Array {
+  const words = new Uint32Array(count);
+  createSeededRandom(seed)(new Uint8Array(words.buffer));
+  return Float32Array.from(words, (w) => (w / 2 ** 32 - 0.5) * 2 * bound);
+}
+
+/**
+ * Packs n workers' vectors and sums their slot vectors in plain integer arithmetic: exactly what
+ * an exact CKKS sum decodes to. Isolates the packing algebra from the encryption noise.
+ */
+function plainRoundTrip(plan: HePrecisionPlan, layout: HeLayout, vectors: Float32Array[]): { sum: Float64Array; checks: ReturnType<typeof unpackSum>[]; clamped: number } {
+  const random = createSeededRandom('plain');
+  const seeds = vectors.map(() => generateTagSeed(random));
+  const packers = vectors.map((_, w) => createHePacker(plan, layout, createPadStream(seeds[w] ?? new Uint8Array(), `w${w}`, plan.slotBits), random));
+  const openerPads = seeds.map((s, w) => createPadStream(s, `w${w}`, plan.slotBits));
+  const sum = new Float64Array(layout.valueCount);
+  const checks: ReturnType<typeof unpackSum>[] = [];
+  let clamped = 0;
+  const slots = new Float64Array(layout.slotCount);
+  const pad = new Float64Array(layout.slotCount);
+  for (let c = 0; c < layout.ciphertextCount; c++) {
+    const decoded = new Float64Array(layout.slotCount);
+    vectors.forEach((v, w) => {
+      clamped += packers[w]?.pack(v, c, slots) ?? 0;
+      for (let j = 0; j < slots.length; j++) decoded[j] = (decoded[j] ?? 0) + (slots[j] ?? 0);
+    });
+    const padSum = new Float64Array(layout.slotCount);
+    for (const p of openerPads) {
+      p.next(pad);
+      for (let j = 0; j < pad.length; j++) padSum[j] = (padSum[j] ?? 0) + (pad[j] ?? 0);
+    }
+    checks.push(unpackSum(plan, layout, c, vectors.length, decoded, padSum, sum));
+  }
+  return { sum, checks, clamped };
+}
+
+describe('layout', () => {
+  test('2044 data slots of 2 values per N=4096 ciphertext', () => {
+    const plan = planHePrecision(params, { valueBound: 1 });
+    expect(createHeLayout(plan, 2048, 1).ciphertextCount).toBe(1);
+    expect(createHeLayout(plan, 2048, 4088).ciphertextCount).toBe(1);
+    expect(createHeLayout(plan, 2048, 4089).ciphertextCount).toBe(2);
+    expect(createHeLayout(plan, 2048, 1_000_000).ciphertextCount).toBe(245);
+  });
+});
+
+describe('packing algebra (no encryption)', () => {
+  test.each([1, 2, 3] as const)('valuesPerSlot %i: sums within n * step, tags exactly zero', (valuesPerSlot) => {
+    const plan = planHePrecision(params, { valueBound: 0.25, valuesPerSlot });
+    const layout = createHeLayout(plan, 2048, 5000);
+    const vectors = [0, 1, 2, 3, 4].map((w) => seededValues(`v${w}`, 5000, 0.25));
+    const { sum, checks, clamped } = plainRoundTrip(plan, layout, vectors);
+    expect(clamped).toBe(0);
+    for (const c of checks) expect(c).toEqual({ maxFraction: 0, badTagSlots: 0, badDigits: 0 });
+    let maxErr = 0;
+    for (let i = 0; i < 5000; i++) {
+      const plain = vectors.reduce((a, v) => a + (v[i] ?? 0), 0);
+      maxErr = Math.max(maxErr, Math.abs((sum[i] ?? NaN) - plain));
+    }
+    expect(maxErr).toBeLessThan(5 * plan.step);
+  });
+
+  test('out-of-range and NaN values are clamped and counted', () => {
+    const plan = planHePrecision(params, { valueBound: 1 });
+    const layout = createHeLayout(plan, 2048, 4);
+    const { sum, clamped } = plainRoundTrip(plan, layout, [Float32Array.from([5, -5, NaN, 0.5])]);
+    expect(clamped).toBe(3);
+    expect(sum[0]).toBeCloseTo(1, 6);
+    expect(sum[1]).toBeCloseTo(-1, 6);
+    expect(sum[2]).toBeCloseTo(-1, 6);
+    expect(Math.abs((sum[3] ?? NaN) - 0.5)).toBeLessThan(plan.step);
+  });
+
+  test('stochastic rounding is unbiased', () => {
+    const plan = planHePrecision(params, { valueBound: 1, valuesPerSlot: 3 }); // coarse: 9-bit steps
+    const count = 4000;
+    const x = 0.123456;
+    const layout = createHeLayout(plan, 2048, count);
+    const { sum } = plainRoundTrip(plan, layout, [new Float32Array(count).fill(x)]);
+    const mean = sum.reduce((a, v) => a + v, 0) / count;
+    expect(Math.abs(Math.fround(x) - mean)).toBeLessThan((4 * plan.step) / Math.sqrt(count));
+    // and it does round: values differ from x by up to a step
+    expect(Math.max(...Array.from(sum, (v) => Math.abs(v - x)))).toBeGreaterThan(plan.step / 4);
+  });
+
+  test('ciphertexts must be packed in order', () => {
+    const plan = planHePrecision(params, { valueBound: 1 });
+    const layout = createHeLayout(plan, 2048, 5000);
+    const random = createSeededRandom('order');
+    const packer = createHePacker(plan, layout, createPadStream(generateTagSeed(random), 'x', plan.slotBits), random);
+    let caught: unknown;
+    try {
+      packer.pack(new Float32Array(5000), 1, new Float64Array(2048));
+    } catch (e) {
+      caught = e;
+    }
+    expect(isError(caught, 'INTERNAL')).toBe(true);
+  });
+});
+
+describe('end to end at the precision budget', () => {
+  let ctx: HeContext;
+  let sk: HeSecretKey;
+  beforeAll(async () => {
+    ctx = await createHeContext(params);
+    sk = generateHeSecretKey(ctx);
+  });
+  afterAll(() => {
+    sk.delete();
+    ctx.delete();
+  });
+
+  test('16 workers (the plan maximum) at full range: decrypted sum = plain sum within 16 * step', async () => {
+    const bound = 0.05;
+    const plan = planHePrecision(params, { valueBound: bound, maxWorkers: 16 });
+    const layout = createHeLayout(plan, ctx.slotCount, 4100);
+    const opener = generateOpenerKeyPair();
+    const ids = Array.from({ length: 16 }, (_, w) => `w${w}`);
+    const keys = new Map(ids.map((id) => [id, generateWorkerSigningKeyPair()]));
+    const vectors = ids.map((id) => seededValues(id, layout.valueCount, bound));
+    // Put every extreme in: a slot of maxima and a slot of minima must not carry or wrap.
+    for (const v of vectors) {
+      v[0] = bound;
+      v[1] = bound;
+      v[2] = -bound;
+      v[3] = -bound;
+    }
+    const random = createSeededRandom('e2e');
+    const agg = createHeAggregator({ ctx, plan, layout, jobId: 'j', round: 0, openerId: 'w0', workerKey: (id) => keys.get(id)?.publicKey });
+    try {
+      for (const [w, id] of ids.entries()) {
+        const enc = await encryptHeContribution({
+          ctx,
+          secretKey: sk,
+          plan,
+          layout,
+          values: vectors[w] ?? new Float32Array(),
+          jobId: 'j',
+          round: 0,
+          workerId: id,
+          openerId: 'w0',
+          openerPublicKey: opener.publicKey,
+          signingKey: keys.get(id)?.privateKey as KeyObject,
+          random,
+        });
+        const sink = agg.begin(enc.contribution);
+        enc.ciphertexts.forEach((wire, i) => sink.add(i, wire));
+        sink.commit();
+      }
+      const result = await verifyAndOpen(agg.openRequest(), {
+        ctx,
+        secretKey: sk,
+        plan,
+        layout,
+        openerId: 'w0',
+        openerPrivateKey: opener.privateKey,
+        workerKey: (id) => keys.get(id)?.publicKey,
+        minWorkers: 16,
+        ledger: createMemoryOpenerLedger(),
+      });
+      let maxErr = 0;
+      let meanErr = 0;
+      for (let i = 0; i < layout.valueCount; i++) {
+        const plain = vectors.reduce((a, v) => a + (v[i] ?? 0), 0);
+        const e = (result.sum[i] ?? NaN) - plain;
+        maxErr = Math.max(maxErr, Math.abs(e));
+        meanErr += e / layout.valueCount;
+      }
+      expect(maxErr).toBeLessThan(16 * plan.step);
+      expect(Math.abs(meanErr)).toBeLessThan(plan.step);
+      expect(result.sum[0]).toBeCloseTo(16 * bound, 5);
+      expect(result.sum[2]).toBeCloseTo(-16 * bound, 5);
+      expect(result.maxFraction).toBeLessThan(12 * plan.noiseSigma);
+    } finally {
+      agg.delete();
+    }
+  });
+});
