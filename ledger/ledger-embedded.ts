@@ -32,6 +32,12 @@ export interface EmbeddedLedgerOptions {
    */
   readOnly?: boolean;
   /**
+   * Whether this client records rounds. False for a client that only reads and sends its own
+   * transactions (the CLI): it then leaves the coordinator's outbox file alone.
+   * @defaultValue true (false when `readOnly`)
+   */
+  outbox?: boolean;
+  /**
    * The round writes' outbox file.
    * @defaultValue `${stateFile}.outbox.jsonl`, or in memory without a state file
    */
@@ -82,7 +88,7 @@ export async function createEmbeddedLedger(options: EmbeddedLedgerOptions = {}):
       provider: chain.provider,
       deployment,
       privateKey: resolveAccountKey(options.account ?? DEV_COORDINATOR),
-      ...(readOnly
+      ...(readOnly || options.outbox === false
         ? {}
         : {
             outbox: {

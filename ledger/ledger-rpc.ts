@@ -91,7 +91,9 @@ export async function deployLedgerOverRpc(options: DeployLedgerOverRpcOptions): 
   const timeout = options.requestTimeoutMs ?? 10_000;
   const chainId = await chainIdOf(options.rpcUrl, timeout);
   if (chainId === undefined) {
-    throw makeError(`no EVM JSON-RPC node answers at ${options.rpcUrl}`, 'LEDGER_TX_FAILED', { transient: true });
+    throw makeError(`no EVM JSON-RPC node answers at ${options.rpcUrl}`, 'LEDGER_TX_FAILED', {
+      transient: true,
+    });
   }
   const provider = rpcProvider(options.rpcUrl, chainId, timeout);
   try {

@@ -1,6 +1,8 @@
 import type { CliCommand } from '../command.js';
 import { demoCommand } from './demo.js';
+import { ledgerCommands } from './ledger.js';
 import { modelsCommand } from './models.js';
+import { ownerCommands } from './owner.js';
 import { privacyEpsilonCommand, privacyNoiseCommand } from './privacy.js';
 import { provisionCommand } from './provision.js';
 import { trainCommand } from './train.js';
@@ -13,4 +15,6 @@ export const commands: CliCommand[] = [
   provisionCommand,
   privacyEpsilonCommand,
   privacyNoiseCommand,
+  ...ledgerCommands,
+  ...ownerCommands,
 ];
