@@ -31,11 +31,16 @@ export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array, scaleBits: nu
     } catch (e) {
       throw makeError('ciphertext does not load under these HE parameters', 'VERIFICATION_FAILED', {}, e);
     }
-    const id = ct.parmsId;
-    const parmsId = Array.from(id.values);
-    id.delete();
-    if (parmsId.length !== ctx.parmsId.length || parmsId.some((v, i) => v !== ctx.parmsId[i])) {
-      throw makeError('ciphertext was made under other HE parameters (parms id differs)', 'VERIFICATION_FAILED');
+    // SEAL's load already refuses a parms id outside this context's chain; with a one-level chain
+    // (the default: one prime) that leaves only `ctx.parmsId`, so the id is read back (a getter that
+    // allocates in the WASM heap) only for longer chains.
+    if (!ctx.singleLevel) {
+      const id = ct.parmsId;
+      const parmsId = Array.from(id.values);
+      id.delete();
+      if (parmsId.length !== ctx.parmsId.length || parmsId.some((v, i) => v !== ctx.parmsId[i])) {
+        throw makeError('ciphertext was made under other HE parameters (parms id differs)', 'VERIFICATION_FAILED');
+      }
     }
     const problems: string[] = [];
     if (ct.size !== 2) problems.push(`size ${ct.size}, expected 2`);

@@ -138,6 +138,8 @@ export interface HeContext {
   readonly modulus: bigint;
   /** SEAL's parms id of the data level: a ciphertext under other parameters has another. */
   readonly parmsId: readonly bigint[];
+  /** The modulus chain has one level: every ciphertext SEAL accepts is at `parmsId`. */
+  readonly singleLevel: boolean;
   delete(): void;
 }
 
@@ -164,6 +166,9 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
     const id = context.firstParmsId;
     const parmsId = Array.from(id.values);
     id.delete();
+    const last = context.lastParmsId;
+    const singleLevel = Array.from(last.values).every((v, i) => v === parmsId[i]);
+    last.delete();
     const ctx = context;
     return {
       seal,
@@ -172,6 +177,7 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
       slotCount: checked.polyModulusDegree / 2,
       modulus: BigInt(checked.coeffModulus[0] ?? '0'),
       parmsId,
+      singleLevel,
       delete: () => ctx.delete(),
     };
   } catch (e) {

@@ -50,6 +50,7 @@ describe('HE parameters', () => {
     expect(q % 8192n).toBe(1n);
     expect(await createHeParams()).toEqual(params);
     expect(ctx.slotCount).toBe(2048);
+    expect(ctx.singleLevel).toBe(true);
   });
 
   test('serialize/parse round trip and a stable digest', () => {
