@@ -1,61 +1,55 @@
-import { runCentralTraining } from '../../training/central-run.js';
-import { loadSchema } from '../../datasets/schema.js';
-import { wdbcPaths } from '../../datasets/wdbc.js';
+import { makeError } from '../../common/errors.js';
+import { runFederatedDemo } from '../../demo/federated-demo.js';
 import type { CliCommand } from '../command.js';
-import { intFlag } from '../flags.js';
+import { intFlag, optionalString } from '../flags.js';
 
-/**
- * The main job on embedded defaults. Until the federated rounds land, it trains the default
- * model (wdbc-mlp) centrally on the shipped WDBC data and reports held-out accuracy.
- */
 export const demoCommand: CliCommand = {
   path: ['demo'],
-  summary: 'Run the main job on embedded defaults (no server to install)',
-  details: `Trains wdbc-mlp on the shipped WDBC breast-cancer data (569 records; 20% held out) and
-prints accuracy per epoch and the final test accuracy. With --json, stdout carries one line
-{"rounds":[{"round":..,"accuracy":..,"participants":..,"failures":..}],"finalAccuracy":..}.`,
+  summary: 'Run the main job on embedded defaults: a federation of three hospitals on this machine',
+  details: `Provisions a throw-away federation (CA, coordinator, three hospital workers, one vendor),
+gives each hospital a third of the shipped WDBC breast-cancer records, starts the coordinator and
+three worker processes, submits a FedAvg job as the vendor over mutual TLS, shows live progress,
+and prints accuracy per round (federated evaluation on each hospital's held-out records), the
+final test accuracy and where the model is. Nothing to install, no server to run.
+
+With --json, stdout carries one line:
+  {"rounds":[{"round":1,"accuracy":..,"participants":3,"failures":0},..],"finalAccuracy":..,"model":"DIR",..}`,
   flags: {
-    epochs: { type: 'string', valueName: 'N', default: '20', description: 'Training epochs' },
+    rounds: { type: 'string', valueName: 'N', default: '20', description: 'Federated rounds' },
+    workers: { type: 'string', valueName: 'N', default: '3', description: 'Hospitals (2 to 26)' },
+    dir: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Keep the federation and model here (default: a new temp folder)',
+    },
     json: { type: 'boolean', description: 'Print one final JSON summary line on stdout' },
   },
   async run({ flags, io, signal }) {
-    const paths = wdbcPaths();
-    const schema = await loadSchema(paths.schema, { signal });
-    const epochs = intFlag(flags, 'epochs', 1);
-    io.err(`aidoc demo: training wdbc-mlp on WDBC (${paths.csv}), ${epochs} epochs, held-out 20%`);
-    const r = await runCentralTraining({
-      model: { builtin: 'wdbc-mlp' },
-      csv: paths.csv,
-      schema,
-      epochs,
+    const workers = intFlag(flags, 'workers', 2);
+    if (workers > 26) throw makeError(`--workers must be at most 26, got ${workers}`, 'INVALID_ARGUMENT');
+    const summary = await runFederatedDemo({
+      rounds: intFlag(flags, 'rounds', 1),
+      workers,
+      dir: optionalString(flags, 'dir'),
+      json: Boolean(flags.json),
+      io,
       signal,
-      onEpoch: (e) => {
-        if (!flags.json || process.stderr.isTTY) {
-          io.err(
-            `  epoch ${String(e.epoch).padStart(3)}/${epochs}  loss ${e.trainLoss.toFixed(4)}  test accuracy ${(100 * e.testAccuracy).toFixed(2)}%`,
-          );
-        }
-      },
     });
-    r.model.dispose();
-    const rounds = r.history.map((h) => ({
-      round: h.epoch,
-      accuracy: h.testAccuracy,
-      participants: 1,
-      failures: 0,
-    }));
-    if (flags.json)
+    if (flags.json) {
+      io.out(JSON.stringify(summary));
+    } else {
+      io.out('');
+      io.out(`job ${summary.jobId} ${summary.state} in ${summary.seconds}s`);
+      for (const r of summary.rounds) {
+        io.out(
+          `  round ${String(r.round).padStart(2)}  accuracy ${r.accuracy === null ? '   n/a' : (100 * r.accuracy).toFixed(2) + '%'}  participants ${r.participants}  failures ${r.failures}`,
+        );
+      }
       io.out(
-        JSON.stringify({
-          mode: 'centralized',
-          rounds,
-          finalAccuracy: r.testAccuracy,
-          seconds: +r.seconds.toFixed(2),
-        }),
+        `final test accuracy: ${summary.finalAccuracy === null ? 'n/a' : (100 * summary.finalAccuracy).toFixed(2) + '%'} (federated evaluation on the hospitals' held-out records)`,
       );
-    else
-      io.out(
-        `final test accuracy ${(100 * r.testAccuracy).toFixed(2)}% on ${r.testRecords} held-out records (${r.seconds.toFixed(1)}s)`,
-      );
+      if (summary.model) io.out(`model: ${summary.model} (TF.js Layers format: model.json + weights)`);
+    }
+    return summary.state === 'completed' ? 0 : 1;
   },
 };

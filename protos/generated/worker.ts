@@ -27,6 +27,8 @@ import type { RegisterRequest as _aidoc_v1_RegisterRequest, RegisterRequest__Out
 import type { RegisterResponse as _aidoc_v1_RegisterResponse, RegisterResponse__Output as _aidoc_v1_RegisterResponse__Output } from './aidoc/v1/RegisterResponse.js';
 import type { ReportEvaluationRequest as _aidoc_v1_ReportEvaluationRequest, ReportEvaluationRequest__Output as _aidoc_v1_ReportEvaluationRequest__Output } from './aidoc/v1/ReportEvaluationRequest.js';
 import type { ReportEvaluationResponse as _aidoc_v1_ReportEvaluationResponse, ReportEvaluationResponse__Output as _aidoc_v1_ReportEvaluationResponse__Output } from './aidoc/v1/ReportEvaluationResponse.js';
+import type { ReportFailureRequest as _aidoc_v1_ReportFailureRequest, ReportFailureRequest__Output as _aidoc_v1_ReportFailureRequest__Output } from './aidoc/v1/ReportFailureRequest.js';
+import type { ReportFailureResponse as _aidoc_v1_ReportFailureResponse, ReportFailureResponse__Output as _aidoc_v1_ReportFailureResponse__Output } from './aidoc/v1/ReportFailureResponse.js';
 import type { StrategySpec as _aidoc_v1_StrategySpec, StrategySpec__Output as _aidoc_v1_StrategySpec__Output } from './aidoc/v1/StrategySpec.js';
 import type { Task as _aidoc_v1_Task, Task__Output as _aidoc_v1_Task__Output } from './aidoc/v1/Task.js';
 import type { TrainingConfig as _aidoc_v1_TrainingConfig, TrainingConfig__Output as _aidoc_v1_TrainingConfig__Output } from './aidoc/v1/TrainingConfig.js';
@@ -71,6 +73,8 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_aidoc_v1_RegisterResponse, _aidoc_v1_RegisterResponse__Output>
       ReportEvaluationRequest: MessageTypeDefinition<_aidoc_v1_ReportEvaluationRequest, _aidoc_v1_ReportEvaluationRequest__Output>
       ReportEvaluationResponse: MessageTypeDefinition<_aidoc_v1_ReportEvaluationResponse, _aidoc_v1_ReportEvaluationResponse__Output>
+      ReportFailureRequest: MessageTypeDefinition<_aidoc_v1_ReportFailureRequest, _aidoc_v1_ReportFailureRequest__Output>
+      ReportFailureResponse: MessageTypeDefinition<_aidoc_v1_ReportFailureResponse, _aidoc_v1_ReportFailureResponse__Output>
       StrategySpec: MessageTypeDefinition<_aidoc_v1_StrategySpec, _aidoc_v1_StrategySpec__Output>
       Task: MessageTypeDefinition<_aidoc_v1_Task, _aidoc_v1_Task__Output>
       TaskKind: EnumTypeDefinition

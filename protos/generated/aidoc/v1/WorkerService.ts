@@ -18,6 +18,8 @@ import type { RegisterRequest as _aidoc_v1_RegisterRequest, RegisterRequest__Out
 import type { RegisterResponse as _aidoc_v1_RegisterResponse, RegisterResponse__Output as _aidoc_v1_RegisterResponse__Output } from '../../aidoc/v1/RegisterResponse.js';
 import type { ReportEvaluationRequest as _aidoc_v1_ReportEvaluationRequest, ReportEvaluationRequest__Output as _aidoc_v1_ReportEvaluationRequest__Output } from '../../aidoc/v1/ReportEvaluationRequest.js';
 import type { ReportEvaluationResponse as _aidoc_v1_ReportEvaluationResponse, ReportEvaluationResponse__Output as _aidoc_v1_ReportEvaluationResponse__Output } from '../../aidoc/v1/ReportEvaluationResponse.js';
+import type { ReportFailureRequest as _aidoc_v1_ReportFailureRequest, ReportFailureRequest__Output as _aidoc_v1_ReportFailureRequest__Output } from '../../aidoc/v1/ReportFailureRequest.js';
+import type { ReportFailureResponse as _aidoc_v1_ReportFailureResponse, ReportFailureResponse__Output as _aidoc_v1_ReportFailureResponse__Output } from '../../aidoc/v1/ReportFailureResponse.js';
 
 export interface WorkerServiceClient extends grpc.Client {
   /**
@@ -142,6 +144,23 @@ export interface WorkerServiceClient extends grpc.Client {
   reportEvaluation(argument: _aidoc_v1_ReportEvaluationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_ReportEvaluationResponse__Output>): grpc.ClientUnaryCall;
   reportEvaluation(argument: _aidoc_v1_ReportEvaluationRequest, callback: grpc.requestCallback<_aidoc_v1_ReportEvaluationResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Tells the coordinator the worker cannot complete a task (training failed, privacy budget exhausted,
+   * no consented records ...). The round records it as an ERROR failure with this detail and goes on.
+   */
+  ReportFailure(argument: _aidoc_v1_ReportFailureRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  ReportFailure(argument: _aidoc_v1_ReportFailureRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  ReportFailure(argument: _aidoc_v1_ReportFailureRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  ReportFailure(argument: _aidoc_v1_ReportFailureRequest, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Tells the coordinator the worker cannot complete a task (training failed, privacy budget exhausted,
+   * no consented records ...). The round records it as an ERROR failure with this detail and goes on.
+   */
+  reportFailure(argument: _aidoc_v1_ReportFailureRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  reportFailure(argument: _aidoc_v1_ReportFailureRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  reportFailure(argument: _aidoc_v1_ReportFailureRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  reportFailure(argument: _aidoc_v1_ReportFailureRequest, callback: grpc.requestCallback<_aidoc_v1_ReportFailureResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -188,6 +207,12 @@ export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation
    */
   ReportEvaluation: grpc.handleUnaryCall<_aidoc_v1_ReportEvaluationRequest__Output, _aidoc_v1_ReportEvaluationResponse>;
   
+  /**
+   * Tells the coordinator the worker cannot complete a task (training failed, privacy budget exhausted,
+   * no consented records ...). The round records it as an ERROR failure with this detail and goes on.
+   */
+  ReportFailure: grpc.handleUnaryCall<_aidoc_v1_ReportFailureRequest__Output, _aidoc_v1_ReportFailureResponse>;
+  
 }
 
 export interface WorkerServiceDefinition extends grpc.ServiceDefinition {
@@ -199,4 +224,5 @@ export interface WorkerServiceDefinition extends grpc.ServiceDefinition {
   PushUpdate: MethodDefinition<_aidoc_v1_PushUpdateRequest, _aidoc_v1_PushUpdateResponse, _aidoc_v1_PushUpdateRequest__Output, _aidoc_v1_PushUpdateResponse__Output>
   Register: MethodDefinition<_aidoc_v1_RegisterRequest, _aidoc_v1_RegisterResponse, _aidoc_v1_RegisterRequest__Output, _aidoc_v1_RegisterResponse__Output>
   ReportEvaluation: MethodDefinition<_aidoc_v1_ReportEvaluationRequest, _aidoc_v1_ReportEvaluationResponse, _aidoc_v1_ReportEvaluationRequest__Output, _aidoc_v1_ReportEvaluationResponse__Output>
+  ReportFailure: MethodDefinition<_aidoc_v1_ReportFailureRequest, _aidoc_v1_ReportFailureResponse, _aidoc_v1_ReportFailureRequest__Output, _aidoc_v1_ReportFailureResponse__Output>
 }

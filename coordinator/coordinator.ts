@@ -1,0 +1,110 @@
+/**
+ * The coordinator process: the gRPC server (mutual TLS from its kit), the worker registry, the
+ * round engine and a job runner. It holds no key that can decrypt anything and never dials a
+ * hospital: workers dial in and pull their tasks.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kit } from '../common/pki-kit.js';
+import { compileJobSpec, type JobSpecInput } from './job-spec.js';
+import { JobStore, type JobRecord } from './job-store.js';
+import { createAdminService, createJobService, type JobRunner } from './job-service.js';
+import { PayloadStore, RoundEngine, type TaskAssignment } from './round-engine.js';
+import { createGrpcServer, type GrpcServer } from './transport/grpc-server.js';
+import { createWorkerService } from './worker-service.js';
+import { WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
+
+export interface CoordinatorOptions {
+  kit: Pick<Kit, 'certPem' | 'keyPem' | 'caPem' | 'manifest'>;
+  /** `host:port` to listen on; port 0 picks a free one. @defaultValue the kit's listenAddress */
+  address?: string;
+  registry?: WorkerRegistryOptions;
+  /** How often a waiting round re-checks worker health. @defaultValue 250 ms */
+  pollMs?: number;
+  /** @defaultValue no logging */
+  log?: (line: string) => void;
+}
+
+export interface Coordinator {
+  server: GrpcServer;
+  store: JobStore;
+  registry: WorkerRegistry<TaskAssignment>;
+  engine: RoundEngine;
+  runner: JobRunner;
+  /** Resolves when the job ends (completed, failed or cancelled). */
+  finished(jobId: string): Promise<JobRecord>;
+  close(): Promise<void>;
+}
+
+/** Runs each submitted job right away in this process (the embedded default; a queue replaces it). */
+class InProcessRunner implements JobRunner {
+  readonly #running = new Map<string, { controller: AbortController; done: Promise<JobRecord> }>();
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly engine: RoundEngine,
+  ) {}
+
+  submit(vendor: string, input: JobSpecInput): JobRecord {
+    const spec = compileJobSpec(input);
+    const now = Date.now();
+    const job: JobRecord = {
+      jobId: `job-${randomUUID().slice(0, 8)}`,
+      vendor,
+      spec,
+      state: 'queued',
+      currentRound: 0,
+      roundsCompleted: 0,
+      createdAt: now,
+      updatedAt: now,
+      rounds: [],
+    };
+    this.store.create(job);
+    const controller = new AbortController();
+    const done = this.engine.runJob(job.jobId, controller.signal);
+    this.#running.set(job.jobId, { controller, done });
+    return job;
+  }
+
+  cancel(jobId: string, reason: string): void {
+    this.#running.get(jobId)?.controller.abort(new Error(reason));
+  }
+
+  finished(jobId: string): Promise<JobRecord> {
+    const r = this.#running.get(jobId);
+    return r ? r.done : Promise.resolve(this.store.get(jobId));
+  }
+
+  async stopAll(): Promise<void> {
+    for (const r of this.#running.values()) r.controller.abort(new Error('the coordinator is shutting down'));
+    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+  }
+}
+
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const registry = new WorkerRegistry<TaskAssignment>(options.registry);
+  const store = new JobStore();
+  const payloads = new PayloadStore();
+  const engine = new RoundEngine({ registry, store, payloads, pollMs: options.pollMs, log: options.log });
+  const runner = new InProcessRunner(store, engine);
+  const server = await createGrpcServer({
+    kit: options.kit,
+    address: options.address,
+    services: {
+      WorkerService: createWorkerService({ registry, engine, payloads }),
+      JobService: createJobService({ store, runner }),
+      AdminService: createAdminService({ registry }),
+    },
+  });
+  return {
+    server,
+    store,
+    registry,
+    engine,
+    runner,
+    finished: (jobId) => runner.finished(jobId),
+    async close() {
+      await runner.stopAll();
+      await server.close(1000);
+    },
+  };
+}

@@ -1,0 +1,205 @@
+/**
+ * WorkerService over the round engine: maps the wire (aidoc.v1) to the registry and the engine.
+ * The worker's identity is its certificate's (ctx.caller.name), never a field it sends.
+ */
+import { makeError } from '../common/errors.js';
+import type { FetchPayloadRequest__Output } from '../protos/generated/aidoc/v1/FetchPayloadRequest.js';
+import type { PayloadPart } from '../protos/generated/aidoc/v1/PayloadPart.js';
+import type { Task } from '../protos/generated/aidoc/v1/Task.js';
+import type { UpdateHeader__Output } from '../protos/generated/aidoc/v1/UpdateHeader.js';
+import type { CallContext, WorkerServiceImplementation } from './transport/grpc-server.js';
+import { MAX_CHUNK_BYTES } from './transport/chunks.js';
+import {
+  bytesToFloat32,
+  chunkedMessages,
+  describePayload,
+  receiveChunked,
+} from './transport/payload-stream.js';
+import type { PayloadStore, RoundEngine, TaskAssignment } from './round-engine.js';
+import type { WorkerRegistry } from './worker-registry.js';
+
+/** Longest a PullTask may be held open. */
+const MAX_POLL_MS = 25_000;
+
+export function toWireTask(t: TaskAssignment, payloads: PayloadStore): Task {
+  const item = payloads.get(t.weightsRef);
+  const { header } = describePayload(new Uint8Array(0));
+  return {
+    taskId: t.taskId,
+    jobId: t.jobId,
+    round: t.round,
+    kind: t.kind === 'train' ? 'TASK_KIND_TRAIN' : 'TASK_KIND_EVALUATE',
+    model:
+      'builtin' in t.model
+        ? { builtin: t.model.builtin }
+        : { topologyJson: JSON.stringify(t.model.topology) },
+    datasetSchemaId: t.schemaId,
+    weights: {
+      ref: t.weightsRef,
+      header: {
+        ...header,
+        encoding: 'PAYLOAD_ENCODING_PLAIN_F32',
+        byteLength: item.bytes.byteLength,
+        sha256: item.sha256,
+        chunkCount: Math.ceil(item.bytes.byteLength / MAX_CHUNK_BYTES),
+        chunkSize: MAX_CHUNK_BYTES,
+        elementCount: item.elements,
+      },
+    },
+    config: {
+      localEpochs: t.config.epochs,
+      batchSize: t.config.batchSize,
+      learningRate: t.config.learningRate,
+      strategy: {
+        name: t.config.proximalMu > 0 ? 'fedprox' : 'fedavg',
+        params: t.config.proximalMu > 0 ? { mu: t.config.proximalMu } : {},
+      },
+      seed: t.config.seed,
+      validationFraction: t.validationFraction,
+    },
+    deadlineUnixMs: t.deadline,
+    nonce: t.nonce,
+    updateEncoding: 'PAYLOAD_ENCODING_PLAIN_F32',
+  };
+}
+
+export function createWorkerService(deps: {
+  registry: WorkerRegistry<TaskAssignment>;
+  engine: RoundEngine;
+  payloads: PayloadStore;
+}): WorkerServiceImplementation {
+  const { registry, engine, payloads } = deps;
+  const session = (sessionId: string, ctx: CallContext) => registry.session(sessionId, ctx.caller.name);
+  return {
+    Register(req, ctx) {
+      const caps = req.capabilities;
+      const rec = registry.register({
+        workerId: ctx.caller.name,
+        fingerprint: ctx.caller.fingerprint,
+        peer: ctx.peer,
+        capabilities: {
+          cores: caps?.cores ?? 0,
+          memoryBytes: Number(caps?.memoryBytes ?? 0),
+          backend: caps?.backend ?? '',
+          softwareVersion: caps?.softwareVersion ?? '',
+          features: caps?.features ?? [],
+          datasets: (caps?.datasets ?? []).map((d) => ({
+            datasetId: d.datasetId ?? '',
+            schemaId: d.schemaId ?? '',
+            featureShape: (d.featureShape ?? []).map(Number),
+            numClasses: d.numClasses ?? 0,
+            records: Number(d.consentedRecordCount || d.recordCount || 0),
+          })),
+        },
+      });
+      return {
+        workerId: rec.workerId,
+        sessionId: rec.sessionId,
+        heartbeatIntervalMs: registry.heartbeatIntervalMs,
+        maxChunkBytes: MAX_CHUNK_BYTES,
+        serverTimeUnixMs: Date.now(),
+      };
+    },
+
+    Heartbeat(req, ctx) {
+      if (!registry.isKnownSession(req.sessionId ?? ''))
+        return { reregister: true, nextHeartbeatMs: registry.heartbeatIntervalMs };
+      const { cancelled } = registry.heartbeat(req.sessionId ?? '', ctx.caller.name, req.taskId ?? '');
+      return {
+        nextHeartbeatMs: registry.heartbeatIntervalMs,
+        cancelledTaskIds: cancelled,
+        reregister: false,
+      };
+    },
+
+    async PullTask(req, ctx) {
+      const wait = Math.min(MAX_POLL_MS, req.waitMs || MAX_POLL_MS);
+      const task = await registry.pull(req.sessionId ?? '', ctx.caller.name, wait, ctx.signal);
+      if (!task) return { none: { retryAfterMs: 0, reason: 'no task' } };
+      return { task: toWireTask(task, payloads) };
+    },
+
+    *FetchPayload(req: FetchPayloadRequest__Output, ctx): Generator<PayloadPart> {
+      session(req.sessionId, ctx);
+      const item = payloads.get(req.ref);
+      const { header, chunks } = describePayload(item.bytes, { elementCount: item.elements });
+      for (const m of chunkedMessages(header, chunks)) yield m;
+    },
+
+    async PushUpdate(requests, ctx) {
+      let expected: number | undefined;
+      const received = await receiveChunked<UpdateHeader__Output>(requests, {
+        payloadOf: (h) => h.payload,
+        signal: ctx.signal,
+        onHeader: (h) => {
+          session(h.sessionId, ctx);
+          expected = engine.expectedLength(h.taskId);
+          if (expected === undefined) {
+            throw makeError(
+              `task ${h.taskId} is not open: its round has closed or it never existed; the late update is rejected`,
+              'VERIFICATION_FAILED',
+              {
+                taskId: h.taskId,
+              },
+            );
+          }
+          if (h.payload?.encoding !== 'PAYLOAD_ENCODING_PLAIN_F32') {
+            throw makeError(
+              `update encoding ${String(h.payload?.encoding)} is not the task's PLAIN_F32`,
+              'VERIFICATION_FAILED',
+            );
+          }
+        },
+        // Refuse a stream announcing more than the model's size before buffering it (checked again below).
+        maxBytes: 4 * 50_000_000,
+      });
+      const h = received.header;
+      let delta: Float32Array;
+      try {
+        delta = bytesToFloat32(received.data);
+      } catch (e) {
+        engine.acceptFailure(ctx.caller.name, h.taskId, `malformed update: ${(e as Error).message}`);
+        throw e;
+      }
+      engine.acceptUpdate(
+        ctx.caller.name,
+        {
+          taskId: h.taskId,
+          jobId: h.jobId,
+          round: h.round,
+          numExamples: Number(h.numExamples),
+          metrics: h.metrics ?? {},
+          nonce: h.nonce,
+        },
+        delta,
+      );
+      return { sha256: received.payload.sha256, byteLength: received.payload.byteLength };
+    },
+
+    ReportEvaluation(req, ctx) {
+      session(req.sessionId, ctx);
+      engine.acceptEvaluation(ctx.caller.name, {
+        taskId: req.taskId,
+        jobId: req.jobId,
+        round: req.round,
+        numExamples: Number(req.numExamples),
+        metrics: req.metrics ?? {},
+        nonce: req.nonce,
+      });
+      return {};
+    },
+
+    ReportFailure(req, ctx) {
+      session(req.sessionId, ctx);
+      engine.acceptFailure(ctx.caller.name, req.taskId, req.code ? `${req.code}: ${req.detail}` : req.detail);
+      return {};
+    },
+
+    PullOpenRequest() {
+      throw makeError('secure aggregation is not enabled on this coordinator yet', 'NOT_FOUND');
+    },
+    PushOpenResult() {
+      throw makeError('secure aggregation is not enabled on this coordinator yet', 'NOT_FOUND');
+    },
+  };
+}
