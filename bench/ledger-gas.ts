@@ -55,12 +55,20 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       coordinator: devAccount('coordinator').address,
     });
     const op = new EthersLedger({ provider: chain.provider, deployment, privateKey: operatorKey });
-    const vendor = new EthersLedger({ provider: chain.provider, deployment, privateKey: devAccount('vendor').privateKey });
-    const coordinator = new TxSender(chain.provider, new Wallet(devAccount('coordinator').privateKey), chainId);
+    const vendor = new EthersLedger({
+      provider: chain.provider,
+      deployment,
+      privateKey: devAccount('vendor').privateKey,
+    });
+    const coordinator = new TxSender(
+      chain.provider,
+      new Wallet(devAccount('coordinator').privateKey),
+      chainId,
+    );
 
     log(`registering ${max} workers...`);
-    const workers = Array.from({ length: max }, (_, i) => devAccount(`bench-worker-${i}`).address).sort((a, b) =>
-      BigInt(a) < BigInt(b) ? -1 : 1,
+    const workers = Array.from({ length: max }, (_, i) => devAccount(`bench-worker-${i}`).address).sort(
+      (a, b) => (BigInt(a) < BigInt(b) ? -1 : 1),
     );
     for (const [i, w] of workers.entries()) {
       await op.registerWorker({ address: w, certFingerprint: '44'.repeat(32), name: `worker ${i}` });
@@ -73,8 +81,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const records = (i: number) => 100 + ((i * 37) % 900);
     const settle = async (round: number, n: number) => {
       const ws = workers.slice(0, n);
-      const data = interfaces.TrainingMarket.encodeFunctionData('settleRound', [key, round, ws, ws.map((_, i) => records(i))]);
-      const r = await coordinator.send({ to: deployment.contracts.TrainingMarket, data, label: `settle n=${n}` });
+      const data = interfaces.TrainingMarket.encodeFunctionData('settleRound', [
+        key,
+        round,
+        ws,
+        ws.map((_, i) => records(i)),
+      ]);
+      const r = await coordinator.send({
+        to: deployment.contracts.TrainingMarket,
+        data,
+        label: `settle n=${n}`,
+      });
       return Number(r.gasUsed);
     };
 
@@ -100,8 +117,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       );
     }
     log('');
-    log(`fit over n = 1..${max}: gas = ${intercept.toFixed(0)} + ${slope.toFixed(1)} * n   (R^2 = ${r2.toFixed(9)})`);
-    log(`first payment to a worker costs ${firstPaymentExtra.toFixed(0)} gas more (round of ${max} cold workers: ${coldGas})`);
+    log(
+      `fit over n = 1..${max}: gas = ${intercept.toFixed(0)} + ${slope.toFixed(1)} * n   (R^2 = ${r2.toFixed(9)})`,
+    );
+    log(
+      `first payment to a worker costs ${firstPaymentExtra.toFixed(0)} gas more (round of ${max} cold workers: ${coldGas})`,
+    );
     return {
       perWorkerGas: Math.round(slope * 10) / 10,
       baseGas: Math.round(intercept),

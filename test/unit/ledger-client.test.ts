@@ -9,6 +9,7 @@ import { devAccount } from '../../ledger/dev-accounts.js';
 import type { Ledger, RoundRecordInput } from '../../ledger/ledger.js';
 import { parseAidoc } from '../../ledger/units.js';
 import { isError } from '../../common/errors.js';
+import { ensureDevParticipants } from '../../ledger/dev-setup.js';
 
 const hospitalA = devAccount('hospital-a');
 const hospitalB = devAccount('hospital-b');
@@ -156,4 +157,23 @@ test('invalid round input is rejected before anything is written', async () => {
   dup.settlement.participants.push({ worker: hospitalA.address, records: 1 });
   await expect(coordinator.recordRound(dup)).rejects.toThrow(/appears twice/);
   expect(coordinator.pendingWrites()).toEqual([]);
+});
+
+test('ensureDevParticipants registers and funds once, however often it runs', async () => {
+  const setup = {
+    workers: [
+      {
+        account: 'hospital-c',
+        name: 'Hospital C',
+        datasets: [{ datasetId: 'wdbc-c', schemaId: 'wdbc', records: 50, epsilonCap: 2 }],
+      },
+    ],
+    vendors: [{ account: 'vendor-c', amount: parseAidoc('25') }],
+  };
+  await ensureDevParticipants(coordinator, setup);
+  await ensureDevParticipants(coordinator, setup);
+  const c = (await coordinator.workers()).filter((w) => w.name === 'Hospital C');
+  expect(c).toHaveLength(1);
+  expect((await coordinator.dataset('wdbc-c'))?.worker).toBe(devAccount('hospital-c').address);
+  expect(await coordinator.balanceOf(devAccount('vendor-c').address)).toBe(parseAidoc('25'));
 });

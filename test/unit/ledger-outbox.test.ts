@@ -19,10 +19,22 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const entry = (id: string, round = 1): OutboxEntry => ({ id, kind: 'settle', jobId: 'j', round, payload: { id } });
-const ok = (id: string): WriteOutcome => ({ status: 'mined', txHash: `0x${id}`, blockNumber: 1, gasUsed: 21000n });
+const entry = (id: string, round = 1): OutboxEntry => ({
+  id,
+  kind: 'settle',
+  jobId: 'j',
+  round,
+  payload: { id },
+});
+const ok = (id: string): WriteOutcome => ({
+  status: 'mined',
+  txHash: `0x${id}`,
+  blockNumber: 1,
+  gasUsed: 21000n,
+});
 const transient = () => makeError('connect ECONNREFUSED', 'LEDGER_TX_FAILED', { transient: true });
-const refused = () => makeError('settleRound reverted: JobNotOpen', 'LEDGER_TX_FAILED', { revert: 'JobNotOpen' });
+const refused = () =>
+  makeError('settleRound reverted: JobNotOpen', 'LEDGER_TX_FAILED', { revert: 'JobNotOpen' });
 
 test('entries on disk survive a close before they were sent, and run in order on reopen', async () => {
   const sent: string[] = [];
@@ -58,7 +70,11 @@ test('entries on disk survive a close before they were sent, and run in order on
   await reopened.close();
 
   // A third open finds everything done: nothing is sent again.
-  const again = new Outbox({ file: file2, execute: () => Promise.reject(new Error('must not run')), isTransient });
+  const again = new Outbox({
+    file: file2,
+    execute: () => Promise.reject(new Error('must not run')),
+    isTransient,
+  });
   expect(again.pending()).toEqual([]);
   expect((await again.when(['b']))[0]?.gasUsed).toBe(21000n);
   await again.close();
@@ -130,7 +146,9 @@ test('enqueueing an id already pending is a no-op', async () => {
 test('one process, one opener per file; waits honour timeouts', async () => {
   const file = join(dir, 'outbox.jsonl');
   const o = new Outbox({ file, execute: () => Promise.reject(transient()), isTransient, initialRetryMs: 1 });
-  expect(() => new Outbox({ file, execute: (e) => Promise.resolve(ok(e.id)), isTransient })).toThrow(/already open/);
+  expect(() => new Outbox({ file, execute: (e) => Promise.resolve(ok(e.id)), isTransient })).toThrow(
+    /already open/,
+  );
   o.enqueue([entry('a')]);
   await expect(o.flush({ timeoutMs: 50 })).rejects.toMatchObject({ code: 'TIMEOUT' });
   const waiting = o.when(['a']);
