@@ -149,19 +149,29 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     log(`wire: ${ciphertextBytes} B ciphertexts + ${headerBytes} B signed header = ${bytesPerParam.toFixed(3)} B/param (float32: 4)`);
 
     // Coordinator: keyless streaming sum (load + check + add in place), as contributions arrive.
-    const agg = createHeAggregator({ ctx, plan, layout, jobId: 'bench', round: 1, openerId: ids[0] ?? '', workerKey });
-    let aggregateMs: number;
-    let openMs: number;
-    let maxError = 0;
-    let maxFraction = 0;
-    try {
+    // Best of 3 passes, each into a fresh aggregator; the last one is opened.
+    const streamAll = (): { agg: ReturnType<typeof createHeAggregator>; ms: number } => {
+      const agg = createHeAggregator({ ctx, plan, layout, jobId: 'bench', round: 1, openerId: ids[0] ?? '', workerKey });
       const t = performance.now();
       for (const c of contributions) {
         const sink = agg.begin(c.contribution);
         c.ciphertexts.forEach((wire, i) => sink.add(i, wire));
         sink.commit();
       }
-      aggregateMs = performance.now() - t;
+      return { agg, ms: performance.now() - t };
+    };
+    let aggregateMs = Infinity;
+    for (let pass = 0; pass < 2; pass++) {
+      const { agg: scratch, ms } = streamAll();
+      scratch.delete();
+      aggregateMs = Math.min(aggregateMs, ms);
+    }
+    const { agg, ms: lastMs } = streamAll();
+    aggregateMs = Math.min(aggregateMs, lastMs);
+    let openMs: number;
+    let maxError = 0;
+    let maxFraction = 0;
+    try {
       const request = agg.openRequest();
       const t2 = performance.now();
       const opened = await verifyAndOpen(request, {
@@ -183,15 +193,23 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       agg.delete();
     }
     const perCiphertextMs = aggregateMs / (workers * layout.ciphertextCount);
-    const raw = rawAddMsPerCiphertext(ctx, first.ciphertexts.slice(0, Math.min(64, first.ciphertexts.length)));
-    // Split the coordinator's per-ciphertext cost: our unpack + checks vs SEAL's own load + add.
+    // Micro timings: best of 3 passes (the machine is shared; the best pass is the least disturbed).
     const sample = first.ciphertexts.slice(0, Math.min(64, first.ciphertexts.length));
-    let t = performance.now();
-    for (const wire of sample) loadHeCiphertext(ctx, wire, plan.scaleBits).delete();
-    const checkedLoadMs = (performance.now() - t) / sample.length;
-    t = performance.now();
-    for (const wire of sample) unpackSealCiphertext(wire);
-    const unpackMs = (performance.now() - t) / sample.length;
+    const best = (f: () => number): number => Math.min(f(), f(), f());
+    const rawAdd = best(() => rawAddMsPerCiphertext(ctx, sample).addMs);
+    const rawLoad = best(() => rawAddMsPerCiphertext(ctx, sample).loadMs);
+    // Split the coordinator's per-ciphertext cost: our unpack + checks vs SEAL's own load + add.
+    const checkedLoadMs = best(() => {
+      const t = performance.now();
+      for (const wire of sample) loadHeCiphertext(ctx, wire, plan.scaleBits).delete();
+      return (performance.now() - t) / sample.length;
+    });
+    const unpackMs = best(() => {
+      const t = performance.now();
+      for (const wire of sample) unpackSealCiphertext(wire);
+      return (performance.now() - t) / sample.length;
+    });
+    const raw = { addMs: rawAdd, loadMs: rawLoad };
     const coordinatorParamsPerSec = (workers * valueCount) / (aggregateMs / 1000);
     const rawParamsPerSec = (layout.dataSlotsPerCiphertext * plan.valuesPerSlot) / (raw.addMs / 1000);
     log(
@@ -223,6 +241,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       rawAddMsPerCiphertext: round3(raw.addMs),
       rawAddMParamsPerSec: round3(rawParamsPerSec / 1e6),
       coordinatorVsRawAdd: round3(perCiphertextMs / raw.addMs),
+      rawLoadAddMsPerCiphertext: round3(raw.loadMs + raw.addMs),
+      coordinatorVsRawLoadAdd: round3(perCiphertextMs / (raw.loadMs + raw.addMs)),
       checkedLoadMsPerCiphertext: round3(checkedLoadMs),
       unpackMsPerCiphertext: round3(unpackMs),
       openMs: Math.round(openMs),

@@ -9,7 +9,8 @@
  *     validly signed, each for this job and round, naming THIS opener and this HE setup;
  *  2. this opener has not opened a sum for this (job, round) before, and no claimed nonce was in
  *     a sum it opened before (the ledger): so an update is in at most one opened sum, and two
- *     opened sums can never differ by one hospital's update;
+ *     opened sums can never differ by one hospital's update. A request refused after decryption
+ *     also uses up the round (one decryption-backed answer per round, no validity oracle);
  *  3. after subtracting the claimed contributions' pads (from their sealed tag seeds), every tag
  *     slot of every ciphertext is exactly 0, every slot decodes to an integer, and every digit is
  *     within what n contributions can produce. A single worker's ciphertext, a doubled, scaled,
@@ -97,7 +98,10 @@ export interface HeOpenResult {
   readonly sum: Float64Array;
   /** Worker ids in the sum, in request order. */
   readonly contributors: readonly string[];
-  /** Largest distance of a decoded slot from its integer (health of the precision budget). */
+  /**
+   * Largest distance of a decoded slot from its integer (health of the precision budget). Local
+   * diagnostics only: it is a statistic of decryption noise, so it must not be sent anywhere.
+   */
   readonly maxFraction: number;
 }
 
@@ -175,9 +179,14 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
   }
 
   if (!(await ledger.reserve(request.jobId, request.round))) {
-    refuse('already-opened', `a sum for job ${request.jobId} round ${request.round} was already opened`);
+    refuse('already-opened', `job ${request.jobId} round ${request.round} was already opened (or refused after decryption)`);
   }
   let opened = false;
+  // Once the secret key has touched the request, a refusal burns the round: the reservation is
+  // kept, so a coordinator gets at most one decryption-backed answer per (job, round) and cannot
+  // use the opener as a validity oracle on crafted ciphertexts. Refusals before that point (bad
+  // signatures, quorum, seen nonces) involve no key and release the round.
+  let decrypted = false;
   const sum = new Float64Array(layout.valueCount);
   try {
     for (const nonce of nonces) {
@@ -203,6 +212,7 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
     try {
       for (let index = 0; index < layout.ciphertextCount; index++) {
         throwIfAborted(signal, 'opening an aggregate');
+        decrypted = true;
         let decoded: Float64Array;
         try {
           decoded = decryptor.decrypt(request.aggregate[index] ?? new Uint8Array());
@@ -228,7 +238,9 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
     if (badTagSlots > 0) {
       refuse('tag-mismatch', 'the aggregate is not the sum of exactly the claimed contributions', { badTagSlots });
     }
-    if (maxFraction > MAX_FRACTION) refuse('not-integer', 'the aggregate does not decode to integers', { maxFraction });
+    // No noise statistic goes into the refusal: decryption noise of a crafted ciphertext is what
+    // key-recovery attacks on CKKS (Li-Micciancio, IND-CPA-D) feed on.
+    if (maxFraction > MAX_FRACTION) refuse('not-integer', 'the aggregate does not decode to integers');
     if (badDigits > 0) refuse('range', 'the aggregate holds values no honest sum can', { badDigits });
     await ledger.commit(request.jobId, request.round, [...nonces]);
     opened = true;
@@ -236,7 +248,7 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
   } finally {
     if (!opened) {
       sum.fill(0);
-      await ledger.release(request.jobId, request.round);
+      if (!decrypted) await ledger.release(request.jobId, request.round);
     }
   }
 }

@@ -256,10 +256,15 @@ describe('property 3: an update is in at most one opened sum', () => {
     await expect(open(partial, createMemoryOpenerLedger(), OPENER, 2)).resolves.toBeDefined();
   });
 
-  test('a refused request does not use up the round', async () => {
+  test('a refusal before decryption leaves the round open; one after decryption uses it up', async () => {
     const ledger = createMemoryOpenerLedger();
-    await expectRefusal(open({ ...honest, aggregate: a.ciphertexts }, ledger), 'tag-mismatch');
+    await expectRefusal(open(aggregate(1, [a, b]), ledger), 'quorum');
     await expect(open(honest, ledger)).resolves.toMatchObject({ contributors: ['hospital-a', 'hospital-b', 'hospital-c'] });
+
+    // A forged aggregate was decrypted and refused: no second (oracle) attempt in that round.
+    const burnt = createMemoryOpenerLedger();
+    await expectRefusal(open({ ...honest, aggregate: a.ciphertexts }, burnt), 'tag-mismatch');
+    await expectRefusal(open(honest, burnt), 'already-opened');
   });
 
   test('a replay from an earlier round is refused', async () => {
@@ -280,6 +285,6 @@ describe('property 3: an update is in at most one opened sum', () => {
       contributions: [a2.contribution, b2.contribution, c2.contribution],
     };
     await expectRefusal(open(forged, ledger), 'tag-mismatch');
-    await expect(open(aggregate(2, [a2, b2, c2]), ledger)).resolves.toBeDefined();
+    await expect(open(aggregate(2, [a2, b2, c2]))).resolves.toBeDefined();
   });
 });
