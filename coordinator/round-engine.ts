@@ -585,6 +585,15 @@ export class RoundEngine {
     this.#fail(t, 'error', detail);
   }
 
+  /**
+   * The transport found an update malformed (wrong encoding, truncated or reordered chunks, digest
+   * mismatch) before it could be read: the task fails as rejected with that reason.
+   */
+  rejectUpdate(workerId: string, taskId: string, detail: string): void {
+    const t = this.#open.get(taskId);
+    if (t && t.workerId === workerId && !t.settled) this.#fail(t, 'rejected', detail);
+  }
+
   /** The expected length of a task's update, for the transport to check before assembling. */
   expectedLength(taskId: string): number | undefined {
     return this.#open.get(taskId)?.phase.length;

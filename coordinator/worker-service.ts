@@ -2,7 +2,7 @@
  * WorkerService over the round engine: maps the wire (aidoc.v1) to the registry and the engine.
  * The worker's identity is its certificate's (ctx.caller.name), never a field it sends.
  */
-import { makeError } from '../common/errors.js';
+import { isError, makeError } from '../common/errors.js';
 import type { FetchPayloadRequest__Output } from '../protos/generated/aidoc/v1/FetchPayloadRequest.js';
 import type { PayloadPart } from '../protos/generated/aidoc/v1/PayloadPart.js';
 import type { Task } from '../protos/generated/aidoc/v1/Task.js';
@@ -127,40 +127,44 @@ export function createWorkerService(deps: {
     },
 
     async PushUpdate(requests, ctx) {
-      let expected: number | undefined;
-      const received = await receiveChunked<UpdateHeader__Output>(requests, {
-        payloadOf: (h) => h.payload,
-        signal: ctx.signal,
-        onHeader: (h) => {
-          session(h.sessionId, ctx);
-          expected = engine.expectedLength(h.taskId);
-          if (expected === undefined) {
-            throw makeError(
-              `task ${h.taskId} is not open: its round has closed or it never existed; the late update is rejected`,
-              'VERIFICATION_FAILED',
-              {
-                taskId: h.taskId,
-              },
-            );
-          }
-          if (h.payload?.encoding !== 'PAYLOAD_ENCODING_PLAIN_F32') {
-            throw makeError(
-              `update encoding ${String(h.payload?.encoding)} is not the task's PLAIN_F32`,
-              'VERIFICATION_FAILED',
-            );
-          }
-        },
-        // Refuse a stream announcing more than the model's size before buffering it (checked again below).
-        maxBytes: 4 * 50_000_000,
-      });
-      const h = received.header;
-      let delta: Float32Array;
+      let taskId: string | undefined;
+      let received;
       try {
-        delta = bytesToFloat32(received.data);
+        received = await receiveChunked<UpdateHeader__Output>(requests, {
+          payloadOf: (h) => h.payload,
+          signal: ctx.signal,
+          onHeader: (h) => {
+            session(h.sessionId, ctx);
+            const expected = engine.expectedLength(h.taskId);
+            if (expected === undefined) {
+              throw makeError(
+                `task ${h.taskId} is not open: its round has closed or it never existed; the late update is rejected`,
+                'VERIFICATION_FAILED',
+                { taskId: h.taskId },
+              );
+            }
+            taskId = h.taskId;
+            if (h.payload?.encoding !== 'PAYLOAD_ENCODING_PLAIN_F32') {
+              throw makeError(
+                `update encoding ${String(h.payload?.encoding)} is not the task's PLAIN_F32`,
+                'VERIFICATION_FAILED',
+              );
+            }
+            if (Number(h.payload.byteLength) !== expected * 4) {
+              throw makeError(
+                `update announces ${Number(h.payload.byteLength)} bytes; the model's ${expected} float32 values take ${expected * 4}`,
+                'VERIFICATION_FAILED',
+              );
+            }
+          },
+        });
       } catch (e) {
-        engine.acceptFailure(ctx.caller.name, h.taskId, `malformed update: ${(e as Error).message}`);
+        // Malformed on the wire (encoding, length, chunks, digest): the task fails with the reason.
+        if (taskId !== undefined && isError(e, 'VERIFICATION_FAILED'))
+          engine.rejectUpdate(ctx.caller.name, taskId, `malformed update: ${e.message}`);
         throw e;
       }
+      const h = received.header;
       engine.acceptUpdate(
         ctx.caller.name,
         {
@@ -171,7 +175,7 @@ export function createWorkerService(deps: {
           metrics: h.metrics ?? {},
           nonce: h.nonce,
         },
-        delta,
+        bytesToFloat32(received.data),
       );
       return { sha256: received.payload.sha256, byteLength: received.payload.byteLength };
     },

@@ -51,7 +51,7 @@ export interface DemoSummary {
   seconds: number;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
@@ -63,7 +63,7 @@ function freePort(): Promise<number> {
 }
 
 /** Splits the shipped WDBC CSV into one file per hospital (IID, seeded). */
-async function writeHospitalFiles(
+export async function writeHospitalFiles(
   dir: string,
   hospitals: string[],
 ): Promise<{ csv: string; schema: string }[]> {

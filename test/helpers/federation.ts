@@ -1,0 +1,101 @@
+/**
+ * A real federation for integration tests: provisioned kits (real CA, mutual TLS), the coordinator
+ * in the test process, hospital workers as separate `aidoc worker start` processes on their own
+ * CSV files, and helpers to make misbehaving clients out of real kits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKit, type Kit } from '../../common/pki-kit.js';
+import { provisionFederation, type ProvisionResult } from '../../common/pki-federation.js';
+import { startCoordinator, type Coordinator } from '../../coordinator/coordinator.js';
+import { freePort, writeHospitalFiles } from '../../demo/federated-demo.js';
+import { AIDOC } from './aidoc-cli.js';
+
+export interface TestFederation {
+  dir: string;
+  fed: ProvisionResult;
+  coordinator: Coordinator;
+  files: { csv: string; schema: string }[];
+  kit(role: 'worker' | 'vendor' | 'operator', index?: number): Promise<Kit>;
+  /** Starts hospital i's worker process; its stderr is kept in `logs[i]`. */
+  startWorker(i: number): ChildProcess;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startTestFederation(
+  options: { workers?: number; heartbeatMs?: number } = {},
+): Promise<TestFederation> {
+  const n = options.workers ?? 3;
+  const dir = await mkdtemp(join(tmpdir(), 'aidoc-fed-test-'));
+  const hospitals = Array.from({ length: n }, (_, i) => `hospital-${String.fromCharCode(97 + i)}`);
+  const fed = await provisionFederation({
+    out: join(dir, 'federation'),
+    workers: hospitals,
+    vendors: ['acme', 'other-vendor'],
+    coordinatorAddress: `127.0.0.1:${await freePort()}`,
+  });
+  const files = await writeHospitalFiles(dir, hospitals);
+  const coordinator = await startCoordinator({
+    kit: await loadKit(fed.coordinator.dir),
+    registry: { heartbeatIntervalMs: options.heartbeatMs ?? 200 },
+    pollMs: 50,
+  });
+  const children: ChildProcess[] = [];
+  const logs = hospitals.map(() => '');
+  return {
+    dir,
+    fed,
+    coordinator,
+    files,
+    logs,
+    kit: (role, index = 0) =>
+      loadKit(
+        (role === 'worker' ? fed.workers : role === 'vendor' ? fed.vendors : fed.operators)[index]!.dir,
+      ),
+    startWorker(i) {
+      const child = spawn(
+        process.execPath,
+        [
+          AIDOC,
+          'worker',
+          'start',
+          '--kit',
+          fed.workers[i]!.dir,
+          '--data',
+          files[i]!.csv,
+          '--schema',
+          files[i]!.schema,
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      child.stderr?.on('data', (d: Buffer) => (logs[i] += d.toString()));
+      children.push(child);
+      return child;
+    },
+    async close() {
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await Promise.all(
+        children.map((c) =>
+          c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)),
+        ),
+      );
+      await coordinator.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `n` workers are registered and healthy. */
+export async function waitForWorkers(c: Coordinator, n: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (c.registry.list().filter((w) => c.registry.health(w) === 'healthy').length < n) {
+    if (Date.now() > until)
+      throw new Error(`only ${c.registry.list().length} of ${n} workers registered within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Federated rounds with real processes over real gRPC and mutual TLS: the coordinator in this
+ * process, hospital workers as `aidoc worker start` child processes, misbehaving clients built from
+ * real kits.
+ */
+import { jest } from '@jest/globals';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKit } from '../../common/pki-kit.js';
+import { provisionFederation } from '../../common/pki-federation.js';
+import type { JobRecord } from '../../coordinator/job-store.js';
+import { createGrpcClient, type WorkerServiceClient } from '../../coordinator/transport/grpc-client.js';
+import {
+  chunkedMessages,
+  describePayload,
+  float32ToBytes,
+} from '../../coordinator/transport/payload-stream.js';
+import type { Task__Output } from '../../protos/generated/aidoc/v1/Task.js';
+import { runAidoc } from '../helpers/aidoc-cli.js';
+import { startTestFederation, waitForWorkers, type TestFederation } from '../helpers/federation.js';
+
+jest.setTimeout(180_000);
+
+const WDBC_JOB = {
+  name: 'wdbc',
+  model: { builtin: 'wdbc-mlp' },
+  datasetSchemaId: 'wdbc-v1',
+  localEpochs: 1,
+  batchSize: 16,
+  learningRate: 0.05,
+  strategy: { name: 'fedavg', params: {} },
+  seed: 1,
+};
+
+async function submit(f: TestFederation, spec: Record<string, unknown>): Promise<string> {
+  const vendor = createGrpcClient(await f.kit('vendor'), 'JobService');
+  try {
+    const { job } = await vendor.SubmitJob({ spec: { ...WDBC_JOB, ...spec } });
+    return job!.jobId;
+  } finally {
+    vendor.close();
+  }
+}
+
+/** A client that registers as hospital `index` with a real kit, then does what the test says. */
+async function rogueWorker(f: TestFederation, index: number) {
+  const kit = await f.kit('worker', index);
+  const client = createGrpcClient(kit, 'WorkerService');
+  const reg = await client.Register({
+    capabilities: {
+      cores: 1,
+      backend: 'wasm',
+      datasets: [
+        {
+          datasetId: 'x',
+          schemaId: 'wdbc-v1',
+          featureShape: [30],
+          numClasses: 2,
+          recordCount: 150,
+          consentedRecordCount: 150,
+        },
+      ],
+    },
+  });
+  const beat = setInterval(() => void client.Heartbeat({ sessionId: reg.sessionId }).catch(() => {}), 100);
+  return {
+    client,
+    sessionId: reg.sessionId,
+    async nextTask(): Promise<Task__Output> {
+      for (;;) {
+        const r = await client.PullTask({ sessionId: reg.sessionId, waitMs: 2000 });
+        if (r.task?.kind === 'TASK_KIND_TRAIN') return r.task;
+      }
+    },
+    stop() {
+      clearInterval(beat);
+      client.close();
+    },
+  };
+}
+
+function pushRaw(client: WorkerServiceClient, sessionId: string, task: Task__Output, values: Float32Array) {
+  const { header, chunks } = describePayload(float32ToBytes(values));
+  return client.PushUpdate(
+    chunkedMessages(
+      {
+        sessionId,
+        taskId: task.taskId,
+        jobId: task.jobId,
+        round: task.round,
+        numExamples: 150,
+        metrics: {},
+        nonce: task.nonce,
+        payload: header,
+      },
+      chunks,
+    ),
+  );
+}
+
+test('aidoc demo: WDBC FedAvg over three worker processes reaches >= 95% test accuracy within 20 rounds', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'aidoc-demo-test-'));
+  try {
+    const r = await runAidoc(['demo', '--json', '--dir', dir], { timeoutMs: 170_000 });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const s = JSON.parse(lines[0]!) as {
+      state: string;
+      rounds: { accuracy: number; participants: number; failures: number }[];
+      finalAccuracy: number;
+      model: string;
+    };
+    expect(s.state).toBe('completed');
+    expect(s.rounds).toHaveLength(20);
+    for (const round of s.rounds) expect(round).toMatchObject({ participants: 3, failures: 0 });
+    expect(s.finalAccuracy).toBeGreaterThanOrEqual(0.95);
+    expect(s.model).toBe(join(dir, 'model'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+describe('faults', () => {
+  let f: TestFederation;
+  afterEach(async () => {
+    await f?.close();
+  });
+
+  test('a worker killed with SIGKILL mid-round: the round completes with the others', async () => {
+    f = await startTestFederation();
+    const workers = [0, 1, 2].map((i) => f.startWorker(i));
+    await waitForWorkers(f.coordinator, 3);
+    // Enough local work per round that the kill lands while the round is open.
+    const jobId = await submit(f, { rounds: 3, minWorkers: 2, localEpochs: 30, roundDeadlineMs: 30_000 });
+    for await (const e of f.coordinator.store.watch(jobId)) {
+      if (e.body.type === 'round_started' && e.body.round === 2) {
+        workers[0]!.kill('SIGKILL');
+        break;
+      }
+    }
+    const job: JobRecord = await f.coordinator.finished(jobId);
+    expect(job.state).toBe('completed');
+    const r2 = job.rounds[1]!;
+    expect(r2.participants.sort()).toEqual(['hospital-b', 'hospital-c']);
+    expect(r2.failures).toEqual([
+      { workerId: 'hospital-a', kind: 'dropped', detail: 'the worker stopped heartbeating' },
+    ]);
+    expect(job.rounds[2]!.participants.sort()).toEqual(['hospital-b', 'hospital-c']);
+  });
+
+  test('a worker that never answers is a timeout failure; the round closes at its deadline with the quorum', async () => {
+    f = await startTestFederation();
+    f.startWorker(0);
+    f.startWorker(1);
+    const silent = await rogueWorker(f, 2);
+    try {
+      await waitForWorkers(f.coordinator, 3);
+      const jobId = await submit(f, { rounds: 1, minWorkers: 2, roundDeadlineMs: 3000 });
+      const task = await silent.nextTask();
+      expect(task.jobId).toBe(jobId);
+      const job = await f.coordinator.finished(jobId);
+      expect(job.state).toBe('completed');
+      expect(job.rounds[0]!.participants.sort()).toEqual(['hospital-a', 'hospital-b']);
+      expect(job.rounds[0]!.failures).toEqual([
+        { workerId: 'hospital-c', kind: 'timeout', detail: expect.stringContaining('deadline of 3000 ms') },
+      ]);
+    } finally {
+      silent.stop();
+    }
+  });
+
+  test('a wrong-length update is rejected with a clear reason and the round goes on', async () => {
+    f = await startTestFederation();
+    f.startWorker(0);
+    f.startWorker(1);
+    const rogue = await rogueWorker(f, 2);
+    try {
+      await waitForWorkers(f.coordinator, 3);
+      const jobId = await submit(f, { rounds: 1, minWorkers: 2, roundDeadlineMs: 8000 });
+      const task = await rogue.nextTask();
+      await expect(pushRaw(rogue.client, rogue.sessionId, task, new Float32Array(10))).rejects.toMatchObject({
+        code: 'VERIFICATION_FAILED',
+        message: expect.stringContaining(
+          "update announces 40 bytes; the model's 1554 float32 values take 6216",
+        ),
+      });
+      const job = await f.coordinator.finished(jobId);
+      expect(job.state).toBe('completed');
+      expect(job.rounds[0]!.participants.sort()).toEqual(['hospital-a', 'hospital-b']);
+      expect(job.rounds[0]!.failures).toEqual([
+        { workerId: 'hospital-c', kind: 'rejected', detail: expect.stringContaining('announces 40 bytes') },
+      ]);
+      // A second update for the same task, now well-formed, is refused: the task already failed.
+      await expect(
+        pushRaw(rogue.client, rogue.sessionId, task, new Float32Array(1554)),
+      ).rejects.toMatchObject({ code: 'VERIFICATION_FAILED' });
+    } finally {
+      rogue.stop();
+    }
+  });
+
+  test('a certificate from another CA is rejected at the handshake; a worker certificate cannot use the vendor API', async () => {
+    f = await startTestFederation({ workers: 1 });
+    const other = await provisionFederation({
+      out: join(f.dir, 'other'),
+      workers: ['hospital-a'],
+      vendors: ['acme'],
+      coordinatorAddress: f.fed.coordinatorAddress,
+    });
+    const foreign = createGrpcClient(await loadKit(other.workers[0]!.dir), 'WorkerService');
+    await expect(foreign.Register({ capabilities: {} }, { deadlineMs: 5000 })).rejects.toBeTruthy();
+    foreign.close();
+    expect(f.coordinator.registry.list()).toHaveLength(0);
+
+    const asVendor = createGrpcClient(await f.kit('worker'), 'JobService');
+    await expect(asVendor.SubmitJob({ spec: { ...WDBC_JOB, rounds: 1 } })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+    });
+    asVendor.close();
+    const vendorAsWorker = createGrpcClient(await f.kit('vendor'), 'WorkerService');
+    await expect(vendorAsWorker.Register({ capabilities: {} })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+    });
+    vendorAsWorker.close();
+  });
+
+  test('a vendor sees only its own jobs', async () => {
+    f = await startTestFederation({ workers: 1 });
+    const jobId = await submit(f, { rounds: 1, minWorkers: 1 });
+    const other = createGrpcClient(await f.kit('vendor', 1), 'JobService');
+    await expect(other.GetJob({ jobId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await other.ListJobs({})).jobs).toEqual([]);
+    other.close();
+    const own = createGrpcClient(await f.kit('vendor', 0), 'JobService');
+    expect((await own.GetJob({ jobId })).vendor).toBe('acme');
+    await own.CancelJob({ jobId, reason: 'test over' });
+    own.close();
+  });
+});
