@@ -81,7 +81,9 @@ export async function startTestFederation(
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
       await Promise.all(
         children.map((c) =>
-          c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)),
+          c.exitCode !== null || c.signalCode !== null
+            ? Promise.resolve()
+            : new Promise((r) => c.once('exit', r)),
         ),
       );
       await coordinator.close();
