@@ -11,7 +11,12 @@
 import type { KeyObject } from 'node:crypto';
 import { createHeAggregator } from '../privacy/he-aggregate.js';
 import { createHeDecryptor, createHeEncryptor, loadHeCiphertext } from '../privacy/he-cipher.js';
-import { createHeContext, createHeParams, generateHeSecretKey, planHePrecision } from '../privacy/he-context.js';
+import {
+  createHeContext,
+  createHeParams,
+  generateHeSecretKey,
+  planHePrecision,
+} from '../privacy/he-context.js';
 import type { HeContext } from '../privacy/he-context.js';
 import { encryptHeContribution, generateWorkerSigningKeyPair } from '../privacy/he-contribution.js';
 import type { HeEncryptedContribution } from '../privacy/he-contribution.js';
@@ -49,7 +54,11 @@ async function referenceBytesPerValue(): Promise<number> {
   const plain = seal.PlainText();
   try {
     const slots = encoder.slotCount;
-    encoder.encode(Float64Array.from({ length: slots }, (_, i) => Math.sin(i) / 10), 2 ** 40, plain);
+    encoder.encode(
+      Float64Array.from({ length: slots }, (_, i) => Math.sin(i) / 10),
+      2 ** 40,
+      plain,
+    );
     const ct = encryptor.encrypt(plain);
     if (!ct) throw new Error('encrypt returned nothing');
     const bytes = ct.saveArray().length; // node-seal's default: zstd
@@ -86,7 +95,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const valueCount = Math.round(flag(args, 'params', 1_000_000));
   const workers = Math.round(flag(args, 'workers', 10));
   const valuesPerSlot = Math.round(flag(args, 'values-per-slot', 2));
-  if (valuesPerSlot !== 1 && valuesPerSlot !== 2 && valuesPerSlot !== 3) throw new Error('--values-per-slot must be 1, 2 or 3');
+  if (valuesPerSlot !== 1 && valuesPerSlot !== 2 && valuesPerSlot !== 3)
+    throw new Error('--values-per-slot must be 1, 2 or 3');
   const valueBound = 0.05;
 
   const params = await createHeParams();
@@ -100,7 +110,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   );
   const opener = generateOpenerKeyPair();
   const ids = Array.from({ length: workers }, (_, w) => `hospital-${w}`);
-  const keys = new Map<string, { publicKey: KeyObject; privateKey: KeyObject }>(ids.map((id) => [id, generateWorkerSigningKeyPair()]));
+  const keys = new Map<string, { publicKey: KeyObject; privateKey: KeyObject }>(
+    ids.map((id) => [id, generateWorkerSigningKeyPair()]),
+  );
   const workerKey = (id: string): KeyObject | undefined => keys.get(id)?.publicKey;
   const random = createSeededRandom('he-micro');
   const update = (w: number): Float32Array => {
@@ -145,13 +157,25 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const ciphertextBytes = first.ciphertexts.reduce((a, c) => a + c.length, 0);
     const headerBytes = Buffer.byteLength(JSON.stringify(first.contribution));
     const bytesPerParam = (ciphertextBytes + headerBytes) / valueCount;
-    log(`worker encrypt: ${encryptMs.toFixed(0)} ms per update (${((valueCount / encryptMs) * 1000 / 1e6).toFixed(2)} M params/s)`);
-    log(`wire: ${ciphertextBytes} B ciphertexts + ${headerBytes} B signed header = ${bytesPerParam.toFixed(3)} B/param (float32: 4)`);
+    log(
+      `worker encrypt: ${encryptMs.toFixed(0)} ms per update (${(((valueCount / encryptMs) * 1000) / 1e6).toFixed(2)} M params/s)`,
+    );
+    log(
+      `wire: ${ciphertextBytes} B ciphertexts + ${headerBytes} B signed header = ${bytesPerParam.toFixed(3)} B/param (float32: 4)`,
+    );
 
     // Coordinator: keyless streaming sum (load + check + add in place), as contributions arrive.
     // Best of 3 passes, each into a fresh aggregator; the last one is opened.
     const streamAll = (): { agg: ReturnType<typeof createHeAggregator>; ms: number } => {
-      const agg = createHeAggregator({ ctx, plan, layout, jobId: 'bench', round: 1, openerId: ids[0] ?? '', workerKey });
+      const agg = createHeAggregator({
+        ctx,
+        plan,
+        layout,
+        jobId: 'bench',
+        round: 1,
+        openerId: ids[0] ?? '',
+        workerKey,
+      });
       const t = performance.now();
       for (const c of contributions) {
         const sink = agg.begin(c.contribution);
@@ -188,7 +212,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       });
       openMs = performance.now() - t2;
       maxFraction = opened.maxFraction;
-      for (let i = 0; i < valueCount; i++) maxError = Math.max(maxError, Math.abs((opened.sum[i] ?? NaN) - (plainSum[i] ?? 0)));
+      for (let i = 0; i < valueCount; i++)
+        maxError = Math.max(maxError, Math.abs((opened.sum[i] ?? NaN) - (plainSum[i] ?? 0)));
     } finally {
       agg.delete();
     }
@@ -219,10 +244,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     log(
       `raw node-seal: add ${raw.addMs.toFixed(3)} ms per ciphertext (${(rawParamsPerSec / 1e6).toFixed(1)} M params/s), plain loadArray ${raw.loadMs.toFixed(3)} ms`,
     );
-    log(`opener: verify + decrypt + unpack ${openMs.toFixed(0)} ms (${((valueCount / openMs) * 1000 / 1e6).toFixed(2)} M params/s)`);
-    log(`precision: max |opened - plain| = ${maxError.toExponential(3)} (bound n*step = ${(workers * plan.step).toExponential(3)}), max slot fraction ${maxFraction.toFixed(3)}`);
+    log(
+      `opener: verify + decrypt + unpack ${openMs.toFixed(0)} ms (${(((valueCount / openMs) * 1000) / 1e6).toFixed(2)} M params/s)`,
+    );
+    log(
+      `precision: max |opened - plain| = ${maxError.toExponential(3)} (bound n*step = ${(workers * plan.step).toExponential(3)}), max slot fraction ${maxFraction.toFixed(3)}`,
+    );
     const reference = await referenceBytesPerValue();
-    log(`reference CKKS (N=8192, [60,40,40], public-key, zstd, 1 value/slot): ${reference.toFixed(1)} B/param`);
+    log(
+      `reference CKKS (N=8192, [60,40,40], public-key, zstd, 1 value/slot): ${reference.toFixed(1)} B/param`,
+    );
     const rssGrowthMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
     return {
       params: valueCount,

@@ -72,7 +72,9 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
   const { ctx, plan, layout, jobId, round, openerId, workerKey } = options;
   const evaluator = ctx.seal.Evaluator(ctx.context);
   const setupDigest = heSetupDigest(ctx.params, plan, layout);
-  const sum: (CipherText | undefined)[] = new Array<CipherText | undefined>(layout.ciphertextCount).fill(undefined);
+  const sum: (CipherText | undefined)[] = new Array<CipherText | undefined>(layout.ciphertextCount).fill(
+    undefined,
+  );
   const counts = new Array<number>(layout.ciphertextCount).fill(0);
   const committed: HeSignedContribution[] = [];
   const live = new Map<string, HeContributionSink>();
@@ -126,25 +128,37 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
       if (deleted) throw makeError('aggregator was deleted', 'INTERNAL');
       const parsed = heSignedContributionSchema.safeParse(input);
       if (!parsed.success) {
-        return reject('malformed header', { problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        return reject('malformed header', {
+          problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+        });
       }
       const contribution: HeSignedContribution = parsed.data;
       const h = contribution.header;
       if (h.jobId !== jobId || h.round !== round) {
-        return reject(`made for job ${h.jobId} round ${h.round}, this is job ${jobId} round ${round} (replay?)`, {
-          workerId: h.workerId,
-        });
+        return reject(
+          `made for job ${h.jobId} round ${h.round}, this is job ${jobId} round ${round} (replay?)`,
+          {
+            workerId: h.workerId,
+          },
+        );
       }
       const key = workerKey(h.workerId);
       if (key === undefined) {
-        throw makeError(`contribution rejected: ${h.workerId} is not a registered worker of this round`, 'PERMISSION_DENIED', {
+        throw makeError(
+          `contribution rejected: ${h.workerId} is not a registered worker of this round`,
+          'PERMISSION_DENIED',
+          {
+            workerId: h.workerId,
+          },
+        );
+      }
+      if (!verifyContributionSignature(contribution, key)) {
+        return reject(`signature does not verify with ${h.workerId}'s registered key`, {
           workerId: h.workerId,
         });
       }
-      if (!verifyContributionSignature(contribution, key)) {
-        return reject(`signature does not verify with ${h.workerId}'s registered key`, { workerId: h.workerId });
-      }
-      if (h.setupDigest !== setupDigest) reject('made under other HE parameters or layout', { workerId: h.workerId });
+      if (h.setupDigest !== setupDigest)
+        reject('made under other HE parameters or layout', { workerId: h.workerId });
       if (h.openerId !== openerId) reject(`names opener ${h.openerId}, this round's opener is ${openerId}`);
       if (h.ciphertextCount !== layout.ciphertextCount) {
         reject(`announces ${h.ciphertextCount} ciphertexts, the layout has ${layout.ciphertextCount}`);
@@ -174,7 +188,9 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
           if (state !== 'open') reject(`stream of ${h.workerId} is ${state}`);
           try {
             if (index !== added.length) {
-              reject(`ciphertext ${index} arrived where ${added.length} was expected (reordered or duplicated)`);
+              reject(
+                `ciphertext ${index} arrived where ${added.length} was expected (reordered or duplicated)`,
+              );
             }
             if (index >= layout.ciphertextCount) reject(`more than ${layout.ciphertextCount} ciphertexts`);
             const ct = loadHeCiphertext(ctx, wire, plan.scaleBits);
@@ -191,7 +207,9 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
           const received = added.length;
           if (received !== layout.ciphertextCount) {
             sink.abort();
-            reject(`truncated: ${received} of ${layout.ciphertextCount} ciphertexts`, { workerId: h.workerId });
+            reject(`truncated: ${received} of ${layout.ciphertextCount} ciphertexts`, {
+              workerId: h.workerId,
+            });
           }
           if (digest.digest() !== h.ciphertextDigest) {
             sink.abort();

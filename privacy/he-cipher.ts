@@ -39,7 +39,10 @@ export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array, scaleBits: nu
       const parmsId = Array.from(id.values);
       id.delete();
       if (parmsId.length !== ctx.parmsId.length || parmsId.some((v, i) => v !== ctx.parmsId[i])) {
-        throw makeError('ciphertext was made under other HE parameters (parms id differs)', 'VERIFICATION_FAILED');
+        throw makeError(
+          'ciphertext was made under other HE parameters (parms id differs)',
+          'VERIFICATION_FAILED',
+        );
       }
     }
     const problems: string[] = [];

@@ -63,7 +63,10 @@ const heParamsSchema = z.object({
   scheme: z.literal('ckks'),
   version: z.literal(1),
   polyModulusDegree: z.union([z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)]),
-  coeffModulus: z.array(z.string().regex(/^[1-9][0-9]{0,19}$/)).min(1).max(1),
+  coeffModulus: z
+    .array(z.string().regex(/^[1-9][0-9]{0,19}$/))
+    .min(1)
+    .max(1),
   securityLevel: z.literal(128),
 });
 
@@ -71,12 +74,20 @@ const heParamsSchema = z.object({
 export async function createHeParams(options: HeParamsOptions = {}): Promise<HeParams> {
   const polyModulusDegree = options.polyModulusDegree ?? 4096;
   const primeBits = options.primeBits ?? 60;
-  assertArgument(polyModulusDegree === 4096 || polyModulusDegree === 8192, 'polyModulusDegree must be 4096 or 8192', {
-    polyModulusDegree,
-  });
-  assertArgument(Number.isInteger(primeBits) && primeBits >= 40 && primeBits <= 60, 'primeBits must be 40..60', {
-    primeBits,
-  });
+  assertArgument(
+    polyModulusDegree === 4096 || polyModulusDegree === 8192,
+    'polyModulusDegree must be 4096 or 8192',
+    {
+      polyModulusDegree,
+    },
+  );
+  assertArgument(
+    Number.isInteger(primeBits) && primeBits >= 40 && primeBits <= 60,
+    'primeBits must be 40..60',
+    {
+      primeBits,
+    },
+  );
   const seal = await loadSeal();
   const primes = seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from([primeBits]));
   try {
@@ -159,9 +170,13 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
     parms.setCoeffModulus(primes);
     context = seal.Context(parms, true, security128(seal));
     if (!context.parametersSet()) {
-      throw makeError('HE parameters rejected by SEAL (not prime, not NTT-friendly, or insecure)', 'INVALID_ARGUMENT', {
-        params: checked,
-      });
+      throw makeError(
+        'HE parameters rejected by SEAL (not prime, not NTT-friendly, or insecure)',
+        'INVALID_ARGUMENT',
+        {
+          params: checked,
+        },
+      );
     }
     const id = context.firstParmsId;
     const parmsId = Array.from(id.values);
@@ -285,12 +300,20 @@ export function planHePrecision(params: HeParams, options: HePrecisionOptions): 
   const tagSlots = options.tagSlots ?? 4;
   const failureSigmas = options.failureSigmas ?? 12;
   const { valueBound } = options;
-  assertArgument(Number.isInteger(maxWorkers) && maxWorkers >= 1 && maxWorkers <= 1024, 'maxWorkers must be 1..1024', {
-    maxWorkers,
-  });
+  assertArgument(
+    Number.isInteger(maxWorkers) && maxWorkers >= 1 && maxWorkers <= 1024,
+    'maxWorkers must be 1..1024',
+    {
+      maxWorkers,
+    },
+  );
   assertArgument([1, 2, 3].includes(valuesPerSlot), 'valuesPerSlot must be 1, 2 or 3', { valuesPerSlot });
-  assertArgument(Number.isFinite(valueBound) && valueBound > 0, 'valueBound must be a positive number', { valueBound });
-  assertArgument(Number.isInteger(tagSlots) && tagSlots >= 1 && tagSlots <= 64, 'tagSlots must be 1..64', { tagSlots });
+  assertArgument(Number.isFinite(valueBound) && valueBound > 0, 'valueBound must be a positive number', {
+    valueBound,
+  });
+  assertArgument(Number.isInteger(tagSlots) && tagSlots >= 1 && tagSlots <= 64, 'tagSlots must be 1..64', {
+    tagSlots,
+  });
   assertArgument(failureSigmas >= 6 && failureSigmas <= 40, 'failureSigmas must be 6..40', { failureSigmas });
 
   const n = params.polyModulusDegree;

@@ -99,7 +99,9 @@ export function encodeContributionHeader(h: HeContributionHeader): Uint8Array {
 }
 
 /** The additional data the sealed tag is bound to: the header's identity fields. */
-export function sealedTagBinding(h: Pick<HeContributionHeader, 'jobId' | 'round' | 'workerId' | 'openerId' | 'nonce' | 'setupDigest'>): Uint8Array {
+export function sealedTagBinding(
+  h: Pick<HeContributionHeader, 'jobId' | 'round' | 'workerId' | 'openerId' | 'nonce' | 'setupDigest'>,
+): Uint8Array {
   const parts: Buffer[] = [Buffer.from('aidoc-he-tag-v1\n', 'utf8')];
   for (const v of [h.jobId, h.round, h.workerId, h.openerId, h.nonce, h.setupDigest]) field(parts, v);
   return new Uint8Array(Buffer.concat(parts));
@@ -113,7 +115,9 @@ export function padBinding(h: Pick<HeContributionHeader, 'jobId' | 'round' | 'wo
 function signatureAlgorithm(key: KeyObject): string | null {
   if (key.asymmetricKeyType === 'ed25519') return null;
   if (key.asymmetricKeyType === 'ec') return 'sha256';
-  throw makeError('worker keys must be Ed25519 or ECDSA', 'INVALID_ARGUMENT', { type: key.asymmetricKeyType });
+  throw makeError('worker keys must be Ed25519 or ECDSA', 'INVALID_ARGUMENT', {
+    type: key.asymmetricKeyType,
+  });
 }
 
 export function signContribution(header: HeContributionHeader, privateKey: KeyObject): HeSignedContribution {
@@ -216,7 +220,9 @@ export interface HeEncryptedContribution {
 }
 
 /** Quantizes, pads, encrypts (seeded, secret-key) and signs one worker's update. */
-export async function encryptHeContribution(options: EncryptHeContributionOptions): Promise<HeEncryptedContribution> {
+export async function encryptHeContribution(
+  options: EncryptHeContributionOptions,
+): Promise<HeEncryptedContribution> {
   const { ctx, secretKey, plan, layout, values, signal } = options;
   const random = options.random ?? cryptoRandom;
   assertArgument(values.length === layout.valueCount, 'update length does not match the layout', {
@@ -236,7 +242,12 @@ export async function encryptHeContribution(options: EncryptHeContributionOption
   };
   const seed = generateTagSeed(random);
   const sealedTag = sealTagSeed(seed, options.openerPublicKey, sealedTagBinding(identity), random);
-  const packer = createHePacker(plan, layout, createPadStream(seed, padBinding(identity), plan.slotBits), random);
+  const packer = createHePacker(
+    plan,
+    layout,
+    createPadStream(seed, padBinding(identity), plan.slotBits),
+    random,
+  );
   seed.fill(0);
   const encryptor = options.encryptor ?? createHeEncryptor(ctx, secretKey, plan.scaleBits);
   const slots = new Float64Array(ctx.slotCount);

@@ -126,19 +126,30 @@ export type HeOpenRefusal =
   | 'range';
 
 function refuse(reason: HeOpenRefusal, message: string, info: Record<string, unknown> = {}): never {
-  throw makeError(`opener refused: ${message}`, reason === 'quorum' ? 'QUORUM_NOT_MET' : 'VERIFICATION_FAILED', {
-    reason,
-    ...info,
-  });
+  throw makeError(
+    `opener refused: ${message}`,
+    reason === 'quorum' ? 'QUORUM_NOT_MET' : 'VERIFICATION_FAILED',
+    {
+      reason,
+      ...info,
+    },
+  );
 }
 
 /** Largest |decoded - integer| the opener accepts (honest sums stay below ~6 noiseSigma). */
 const MAX_FRACTION = 0.4;
 
-export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOpenOptions): Promise<HeOpenResult> {
+export async function verifyAndOpen(
+  request: HeOpenRequest,
+  options: VerifyAndOpenOptions,
+): Promise<HeOpenResult> {
   const { ctx, plan, layout, ledger, signal } = options;
   const shape = request as { contributions?: unknown; aggregate?: unknown };
-  if (!Array.isArray(shape.contributions) || !Array.isArray(shape.aggregate) || !shape.aggregate.every((a) => ArrayBuffer.isView(a))) {
+  if (
+    !Array.isArray(shape.contributions) ||
+    !Array.isArray(shape.aggregate) ||
+    !shape.aggregate.every((a) => ArrayBuffer.isView(a))
+  ) {
     refuse('malformed', 'request lacks contributions or aggregate');
   }
   const setupDigest = heSetupDigest(ctx.params, plan, layout);
@@ -156,30 +167,48 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
       });
     }
     if (h.openerId !== options.openerId) {
-      refuse('wrong-opener', `${h.workerId}'s contribution names opener ${h.openerId}`, { workerId: h.workerId });
+      refuse('wrong-opener', `${h.workerId}'s contribution names opener ${h.openerId}`, {
+        workerId: h.workerId,
+      });
     }
     const key = options.workerKey(h.workerId);
-    if (key === undefined) refuse('unregistered', `${h.workerId} is not a registered worker of this job`, { workerId: h.workerId });
+    if (key === undefined)
+      refuse('unregistered', `${h.workerId} is not a registered worker of this job`, {
+        workerId: h.workerId,
+      });
     if (!verifyContributionSignature(c, key)) {
-      refuse('signature', `${h.workerId}'s signature does not verify with its registered key`, { workerId: h.workerId });
+      refuse('signature', `${h.workerId}'s signature does not verify with its registered key`, {
+        workerId: h.workerId,
+      });
     }
-    if (h.setupDigest !== setupDigest) refuse('wrong-setup', `${h.workerId} used other HE parameters or layout`);
-    if (h.ciphertextCount !== layout.ciphertextCount) refuse('wrong-setup', `${h.workerId} announces another ciphertext count`);
-    if (workers.has(h.workerId)) refuse('duplicate-worker', `${h.workerId} is claimed twice`, { workerId: h.workerId });
+    if (h.setupDigest !== setupDigest)
+      refuse('wrong-setup', `${h.workerId} used other HE parameters or layout`);
+    if (h.ciphertextCount !== layout.ciphertextCount)
+      refuse('wrong-setup', `${h.workerId} announces another ciphertext count`);
+    if (workers.has(h.workerId))
+      refuse('duplicate-worker', `${h.workerId} is claimed twice`, { workerId: h.workerId });
     if (nonces.has(h.nonce)) refuse('duplicate-worker', 'a nonce is claimed twice');
     workers.add(h.workerId);
     nonces.add(h.nonce);
     contributions.push(c);
   }
   const n = contributions.length;
-  if (n < options.minWorkers) refuse('quorum', `${n} contributions, at least ${options.minWorkers} required`, { count: n });
-  if (n > plan.maxWorkers) refuse('too-many', `${n} contributions exceed the precision plan's ${plan.maxWorkers}`);
+  if (n < options.minWorkers)
+    refuse('quorum', `${n} contributions, at least ${options.minWorkers} required`, { count: n });
+  if (n > plan.maxWorkers)
+    refuse('too-many', `${n} contributions exceed the precision plan's ${plan.maxWorkers}`);
   if (request.aggregate.length !== layout.ciphertextCount) {
-    refuse('ciphertext-count', `aggregate has ${request.aggregate.length} ciphertexts, expected ${layout.ciphertextCount}`);
+    refuse(
+      'ciphertext-count',
+      `aggregate has ${request.aggregate.length} ciphertexts, expected ${layout.ciphertextCount}`,
+    );
   }
 
   if (!(await ledger.reserve(request.jobId, request.round))) {
-    refuse('already-opened', `job ${request.jobId} round ${request.round} was already opened (or refused after decryption)`);
+    refuse(
+      'already-opened',
+      `job ${request.jobId} round ${request.round} was already opened (or refused after decryption)`,
+    );
   }
   let opened = false;
   // Once the secret key has touched the request, a refusal burns the round: the reservation is
@@ -190,14 +219,21 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
   const sum = new Float64Array(layout.valueCount);
   try {
     for (const nonce of nonces) {
-      if (await ledger.seen(nonce)) refuse('replayed-nonce', 'a claimed contribution was already in an opened sum');
+      if (await ledger.seen(nonce))
+        refuse('replayed-nonce', 'a claimed contribution was already in an opened sum');
     }
     const pads: HePadStream[] = contributions.map((c) => {
       let seed: Uint8Array;
       try {
-        seed = openTagSeed(Buffer.from(c.header.sealedTag, 'base64'), options.openerPrivateKey, sealedTagBinding(c.header));
+        seed = openTagSeed(
+          Buffer.from(c.header.sealedTag, 'base64'),
+          options.openerPrivateKey,
+          sealedTagBinding(c.header),
+        );
       } catch {
-        return refuse('sealed-tag', `${c.header.workerId}'s sealed tag does not open`, { workerId: c.header.workerId });
+        return refuse('sealed-tag', `${c.header.workerId}'s sealed tag does not open`, {
+          workerId: c.header.workerId,
+        });
       }
       const stream = createPadStream(seed, padBinding(c.header), plan.slotBits);
       seed.fill(0);
@@ -217,7 +253,10 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
         try {
           decoded = decryptor.decrypt(request.aggregate[index] ?? new Uint8Array());
         } catch (e) {
-          return refuse('ciphertext', `aggregate ciphertext ${index} is invalid`, { index, cause: String(e) });
+          return refuse('ciphertext', `aggregate ciphertext ${index} is invalid`, {
+            index,
+            cause: String(e),
+          });
         }
         padSum.fill(0);
         for (const p of pads) {
@@ -236,7 +275,9 @@ export async function verifyAndOpen(request: HeOpenRequest, options: VerifyAndOp
     }
     // Order matters only for the message: the tag check is the decisive one.
     if (badTagSlots > 0) {
-      refuse('tag-mismatch', 'the aggregate is not the sum of exactly the claimed contributions', { badTagSlots });
+      refuse('tag-mismatch', 'the aggregate is not the sum of exactly the claimed contributions', {
+        badTagSlots,
+      });
     }
     // No noise statistic goes into the refusal: decryption noise of a crafted ciphertext is what
     // key-recovery attacks on CKKS (Li-Micciancio, IND-CPA-D) feed on.

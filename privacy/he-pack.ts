@@ -32,8 +32,13 @@ export interface HeLayout {
 }
 
 export function createHeLayout(plan: HePrecisionPlan, slotCount: number, valueCount: number): HeLayout {
-  assertArgument(Number.isInteger(valueCount) && valueCount >= 1, 'valueCount must be a positive integer', { valueCount });
-  assertArgument(slotCount > plan.tagSlots, 'slotCount must exceed tagSlots', { slotCount, tagSlots: plan.tagSlots });
+  assertArgument(Number.isInteger(valueCount) && valueCount >= 1, 'valueCount must be a positive integer', {
+    valueCount,
+  });
+  assertArgument(slotCount > plan.tagSlots, 'slotCount must exceed tagSlots', {
+    slotCount,
+    tagSlots: plan.tagSlots,
+  });
   const dataSlotsPerCiphertext = slotCount - plan.tagSlots;
   const perCiphertext = dataSlotsPerCiphertext * plan.valuesPerSlot;
   return {
@@ -55,7 +60,12 @@ export interface HePacker {
   pack(values: ArrayLike<number>, index: number, out: Float64Array): number;
 }
 
-export function createHePacker(plan: HePrecisionPlan, layout: HeLayout, pad: HePadStream, random: HeRandom): HePacker {
+export function createHePacker(
+  plan: HePrecisionPlan,
+  layout: HeLayout,
+  pad: HePadStream,
+  random: HeRandom,
+): HePacker {
   const { slotCount, dataSlotsPerCiphertext: d, valuesPerSlot: k } = layout;
   const digit = 2 ** plan.digitBits;
   const modulus = 2 ** plan.slotBits;

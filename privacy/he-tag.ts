@@ -69,7 +69,9 @@ export interface HePadStream {
  */
 export function createPadStream(seed: Uint8Array, binding: string, slotBits: number): HePadStream {
   assertArgument(seed.length === TAG_SEED_BYTES, 'tag seed must be 32 bytes');
-  assertArgument(Number.isInteger(slotBits) && slotBits >= 8 && slotBits <= 52, 'slotBits must be 8..52', { slotBits });
+  assertArgument(Number.isInteger(slotBits) && slotBits >= 8 && slotBits <= 52, 'slotBits must be 8..52', {
+    slotBits,
+  });
   const key = Buffer.from(hkdfSync('sha256', seed, 'aidoc-he-pad-v1', binding, 32));
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   const hiBits = Math.max(0, slotBits - 32);
@@ -116,7 +118,12 @@ export const SEALED_TAG_BYTES = EPHEMERAL_BYTES + IV_BYTES + TAG_SEED_BYTES + GC
  * Seals a tag seed to the opener's X25519 public key. `aad` binds it to the contribution, so a
  * coordinator cannot move a sealed seed to another contribution. 92 bytes.
  */
-export function sealTagSeed(seed: Uint8Array, openerPublicKey: KeyObject, aad: Uint8Array, random: HeRandom = cryptoRandom): Uint8Array {
+export function sealTagSeed(
+  seed: Uint8Array,
+  openerPublicKey: KeyObject,
+  aad: Uint8Array,
+  random: HeRandom = cryptoRandom,
+): Uint8Array {
   assertArgument(seed.length === TAG_SEED_BYTES, 'tag seed must be 32 bytes');
   const ephemeral = generateKeyPairSync('x25519');
   const ephemeralRaw = rawX25519(ephemeral.publicKey);
@@ -141,7 +148,10 @@ export function openTagSeed(sealed: Uint8Array, openerPrivateKey: KeyObject, aad
   const body = buf.subarray(EPHEMERAL_BYTES + IV_BYTES, EPHEMERAL_BYTES + IV_BYTES + TAG_SEED_BYTES);
   const tag = buf.subarray(EPHEMERAL_BYTES + IV_BYTES + TAG_SEED_BYTES);
   try {
-    const ephemeral = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: ephemeralRaw.toString('base64url') }, format: 'jwk' });
+    const ephemeral = createPublicKey({
+      key: { kty: 'OKP', crv: 'X25519', x: ephemeralRaw.toString('base64url') },
+      format: 'jwk',
+    });
     const shared = diffieHellman({ privateKey: openerPrivateKey, publicKey: ephemeral });
     const recipient = rawX25519(createPublicKey(openerPrivateKey));
     const decipher = createDecipheriv('aes-256-gcm', sealKey(shared, ephemeralRaw, recipient), iv);
@@ -149,6 +159,11 @@ export function openTagSeed(sealed: Uint8Array, openerPrivateKey: KeyObject, aad
     decipher.setAuthTag(tag);
     return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
   } catch (e) {
-    throw makeError('sealed tag does not open with this opener key (wrong opener or tampered)', 'VERIFICATION_FAILED', {}, e);
+    throw makeError(
+      'sealed tag does not open with this opener key (wrong opener or tampered)',
+      'VERIFICATION_FAILED',
+      {},
+      e,
+    );
   }
 }

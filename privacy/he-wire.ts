@@ -37,7 +37,8 @@ export function packSealCiphertext(seal: Uint8Array, bits: number): Uint8Array {
   if (bits < 33 || bits > 61) throw makeError('bits must be 33..61', 'INVALID_ARGUMENT', { bits });
   const view = new DataView(seal.buffer, seal.byteOffset, seal.byteLength);
   const outer = readSealHeader(view, 0);
-  if (outer.comprMode !== 0 || outer.size !== seal.byteLength) throw bad('expected an uncompressed SEAL ciphertext');
+  if (outer.comprMode !== 0 || outer.size !== seal.byteLength)
+    throw bad('expected an uncompressed SEAL ciphertext');
   const innerAt = SEAL_HEADER_BYTES + CIPHERTEXT_MEMBER_BYTES;
   const inner = readSealHeader(view, innerAt);
   if (inner.comprMode !== 0) throw bad('compressed data array');

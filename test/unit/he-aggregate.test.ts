@@ -2,11 +2,17 @@
  * The coordinator's keyless streaming sum: each bad input is rejected with a clear reason and the
  * round goes on with the others (the sum holds exactly the committed contributions).
  */
+import { generateKeyPairSync } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { isError } from '../../common/errors.js';
 import { createHeAggregator } from '../../privacy/he-aggregate.js';
 import type { HeAggregator } from '../../privacy/he-aggregate.js';
-import { createHeContext, createHeParams, generateHeSecretKey, planHePrecision } from '../../privacy/he-context.js';
+import {
+  createHeContext,
+  createHeParams,
+  generateHeSecretKey,
+  planHePrecision,
+} from '../../privacy/he-context.js';
 import type { HeContext, HePrecisionPlan, HeSecretKey } from '../../privacy/he-context.js';
 import { encryptHeContribution, generateWorkerSigningKeyPair } from '../../privacy/he-contribution.js';
 import type { HeEncryptedContribution } from '../../privacy/he-contribution.js';
@@ -23,8 +29,13 @@ let sk: HeSecretKey;
 let plan: HePrecisionPlan;
 let layout: HeLayout;
 const opener = generateOpenerKeyPair();
-const keys = new Map(['w0', 'w1', 'w2', 'w3', 'w4', 'intruder'].map((w) => [w, generateWorkerSigningKeyPair()]));
-const workerKey = (id: string): KeyObject | undefined => (id === 'intruder' ? undefined : keys.get(id)?.publicKey);
+const keys = new Map(
+  ['w0', 'w1', 'w2', 'w3', 'w4', 'intruder'].map((w) => [w, generateWorkerSigningKeyPair()]),
+);
+// One worker registered with an ECDSA P-256 key instead of Ed25519.
+keys.set('w3', generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+const workerKey = (id: string): KeyObject | undefined =>
+  id === 'intruder' ? undefined : keys.get(id)?.publicKey;
 const random = createSeededRandom('he-aggregate');
 
 function values(worker: string): Float32Array {
@@ -33,7 +44,11 @@ function values(worker: string): Float32Array {
   return Float32Array.from(bytes, (b) => (b - 128) / 256);
 }
 
-function contribute(worker: string, round = 1, overrides: Partial<Parameters<typeof encryptHeContribution>[0]> = {}) {
+function contribute(
+  worker: string,
+  round = 1,
+  overrides: Partial<Parameters<typeof encryptHeContribution>[0]> = {},
+) {
   return encryptHeContribution({
     ctx,
     secretKey: sk,
@@ -61,7 +76,11 @@ function stream(agg: HeAggregator, c: HeEncryptedContribution): void {
   sink.commit();
 }
 
-function rejected(fn: () => unknown, pattern: RegExp, code: 'VERIFICATION_FAILED' | 'PERMISSION_DENIED' = 'VERIFICATION_FAILED'): void {
+function rejected(
+  fn: () => unknown,
+  pattern: RegExp,
+  code: 'VERIFICATION_FAILED' | 'PERMISSION_DENIED' = 'VERIFICATION_FAILED',
+): void {
   let caught: unknown;
   try {
     fn();
@@ -165,7 +184,10 @@ describe('bad input is rejected and the round goes on with the others', () => {
       rejected(() => agg.begin(foreign.contribution), /other HE parameters/);
       // A valid header with foreign ciphertexts behind it: refused at the first ciphertext.
       const sink = agg.begin(w1.contribution);
-      rejected(() => sink.add(0, foreign.ciphertexts[0] ?? new Uint8Array()), /does not load|other HE parameters|rejected/);
+      rejected(
+        () => sink.add(0, foreign.ciphertexts[0] ?? new Uint8Array()),
+        /does not load|other HE parameters|rejected/,
+      );
       expect(sink.state).toBe('aborted');
     } finally {
       osk.delete();
@@ -205,12 +227,12 @@ describe('bad input is rejected and the round goes on with the others', () => {
     rejected(() => swapped.commit(), /do not match the signed digest/);
   });
 
-  test('a replay of an earlier round\'s update', async () => {
+  test("a replay of an earlier round's update", async () => {
     const old = await contribute('w1', 0);
     rejected(() => agg.begin(old.contribution), /round 0, this is job job-agg round 1/);
   });
 
-  test('a signature from an unregistered key, or from another worker\'s key', async () => {
+  test("a signature from an unregistered key, or from another worker's key", async () => {
     const intruder = await contribute('intruder');
     rejected(() => agg.begin(intruder.contribution), /not a registered worker/, 'PERMISSION_DENIED');
     const impostor = await contribute('w3', 1, { workerId: 'w1' });
@@ -231,6 +253,13 @@ describe('bad input is rejected and the round goes on with the others', () => {
     stream(agg, w3);
     const fifth = await contribute('w4');
     rejected(() => agg.begin(fifth.contribution), /at most 4 contributions/);
+  });
+
+  test('an ECDSA P-256 worker key works like an Ed25519 one', async () => {
+    const ec = await contribute('w3');
+    stream(agg, ec);
+    stream(agg, w0);
+    expectSumOf(await openSum(agg), ['w3', 'w0']);
   });
 
   test('a malformed header', () => {

@@ -12,7 +12,12 @@ import {
   serializeHeSecretKey,
 } from '../../privacy/he-context.js';
 import type { HeContext, HeParams, HeSecretKey } from '../../privacy/he-context.js';
-import { createHeDecryptor, createHeEncryptor, loadHeCiphertext, saveHeCiphertext } from '../../privacy/he-cipher.js';
+import {
+  createHeDecryptor,
+  createHeEncryptor,
+  loadHeCiphertext,
+  saveHeCiphertext,
+} from '../../privacy/he-cipher.js';
 import { packSealCiphertext, unpackSealCiphertext } from '../../privacy/he-wire.js';
 import { createSeededRandom } from '../../privacy/he-tag.js';
 
@@ -113,7 +118,14 @@ describe('secret key custody', () => {
 describe('precision budget', () => {
   test('defaults: scale 2^14, 40-bit slots as two 20-bit digits of 16-bit values for 16 workers', () => {
     const plan = planHePrecision(params, { valueBound: 1 });
-    expect(plan).toMatchObject({ maxWorkers: 16, valuesPerSlot: 2, scaleBits: 14, slotBits: 40, digitBits: 20, quantBits: 16 });
+    expect(plan).toMatchObject({
+      maxWorkers: 16,
+      valuesPerSlot: 2,
+      scaleBits: 14,
+      slotBits: 40,
+      digitBits: 20,
+      quantBits: 16,
+    });
     expect(plan.step).toBeCloseTo(2 / 65535, 12);
   });
 
@@ -150,7 +162,10 @@ describe('precision budget', () => {
         random(new Uint8Array(bytes.buffer));
         for (let j = 0; j < slots.length; j++) {
           // Uniform in [-2^(slotBits-1), 2^(slotBits-1)): the widest a worker's slot can be.
-          const v = ((bytes[2 * j] ?? 0) % 2 ** (plan.slotBits - 32)) * 2 ** 32 + (bytes[2 * j + 1] ?? 0) - 2 ** (plan.slotBits - 1);
+          const v =
+            ((bytes[2 * j] ?? 0) % 2 ** (plan.slotBits - 32)) * 2 ** 32 +
+            (bytes[2 * j + 1] ?? 0) -
+            2 ** (plan.slotBits - 1);
           slots[j] = v;
           truth[j] = (truth[j] ?? 0) + v;
         }
@@ -213,7 +228,10 @@ describe('wire codec and ciphertext checks', () => {
     // The right parameters at the wrong scale.
     expectCode(() => loadHeCiphertext(ctx, wire, 20), 'VERIFICATION_FAILED');
 
-    for (const other of [await createHeParams({ polyModulusDegree: 8192 }), await createHeParams({ primeBits: 50 })]) {
+    for (const other of [
+      await createHeParams({ polyModulusDegree: 8192 }),
+      await createHeParams({ primeBits: 50 }),
+    ]) {
       const octx = await createHeContext(other);
       const osk = generateHeSecretKey(octx);
       const oenc = createHeEncryptor(octx, osk, 14);

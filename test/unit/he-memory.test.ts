@@ -11,7 +11,12 @@ import { runInNewContext } from 'node:vm';
 import { createHeAggregator } from '../../privacy/he-aggregate.js';
 import { createHeDecryptor, createHeEncryptor, loadHeCiphertext } from '../../privacy/he-cipher.js';
 import type { HeDecryptor, HeEncryptor } from '../../privacy/he-cipher.js';
-import { createHeContext, createHeParams, generateHeSecretKey, planHePrecision } from '../../privacy/he-context.js';
+import {
+  createHeContext,
+  createHeParams,
+  generateHeSecretKey,
+  planHePrecision,
+} from '../../privacy/he-context.js';
 import type { HeContext, HePrecisionPlan, HeSecretKey } from '../../privacy/he-context.js';
 import { encryptHeContribution, generateWorkerSigningKeyPair } from '../../privacy/he-contribution.js';
 import { createMemoryOpenerLedger, verifyAndOpen } from '../../privacy/he-opener.js';
@@ -112,20 +117,23 @@ test('100 encrypt + aggregate + open cycles: RSS stays flat, and a real leak wou
   expect(growth).toBeLessThan(5 * MiB);
 
   // Positive control: 300 ciphertexts never deleted (19 MiB of WASM heap).
-  const wire = (await encryptHeContribution({
-    ctx,
-    secretKey: sk,
-    plan,
-    layout,
-    values,
-    jobId: 'mem',
-    round: 1000,
-    workerId: 'w0',
-    openerId: 'w0',
-    openerPublicKey: opener.publicKey,
-    signingKey: keys.get('w0')?.privateKey as KeyObject,
-    random,
-  })).ciphertexts[0] ?? new Uint8Array();
+  const wire =
+    (
+      await encryptHeContribution({
+        ctx,
+        secretKey: sk,
+        plan,
+        layout,
+        values,
+        jobId: 'mem',
+        round: 1000,
+        workerId: 'w0',
+        openerId: 'w0',
+        openerPublicKey: opener.publicKey,
+        signingKey: keys.get('w0')?.privateKey as KeyObject,
+        random,
+      })
+    ).ciphertexts[0] ?? new Uint8Array();
   const beforeLeak = rss();
   const leaked = Array.from({ length: 300 }, () => loadHeCiphertext(ctx, wire, plan.scaleBits));
   const leakGrowth = rss() - beforeLeak;

@@ -7,7 +7,12 @@ import type { KeyObject } from 'node:crypto';
 import { isError } from '../../common/errors.js';
 import { createHeAggregator } from '../../privacy/he-aggregate.js';
 import { loadHeCiphertext, saveHeCiphertext } from '../../privacy/he-cipher.js';
-import { createHeContext, createHeParams, generateHeSecretKey, planHePrecision } from '../../privacy/he-context.js';
+import {
+  createHeContext,
+  createHeParams,
+  generateHeSecretKey,
+  planHePrecision,
+} from '../../privacy/he-context.js';
 import type { HeContext, HePrecisionPlan, HeSecretKey } from '../../privacy/he-context.js';
 import {
   encryptHeContribution,
@@ -33,7 +38,8 @@ const opener = generateOpenerKeyPair();
 const workers = ['hospital-a', 'hospital-b', 'hospital-c', 'hospital-d'];
 const signing = new Map(workers.map((w) => [w, generateWorkerSigningKeyPair()]));
 const registered = new Set(['hospital-a', 'hospital-b', 'hospital-c']);
-const workerKey = (id: string): KeyObject | undefined => (registered.has(id) ? signing.get(id)?.publicKey : undefined);
+const workerKey = (id: string): KeyObject | undefined =>
+  registered.has(id) ? signing.get(id)?.publicKey : undefined;
 const random = createSeededRandom('he-opener');
 
 function update(worker: string, round: number): Float32Array {
@@ -98,7 +104,12 @@ function combine(terms: [readonly Uint8Array[], 1 | -1][]): Uint8Array[] {
   }
 }
 
-function open(request: HeOpenRequest, ledger: HeOpenerLedger = createMemoryOpenerLedger(), openerId = OPENER, minWorkers = 3) {
+function open(
+  request: HeOpenRequest,
+  ledger: HeOpenerLedger = createMemoryOpenerLedger(),
+  openerId = OPENER,
+  minWorkers = 3,
+) {
   return verifyAndOpen(request, {
     ctx,
     secretKey: sk,
@@ -134,7 +145,11 @@ beforeAll(async () => {
   sk = generateHeSecretKey(ctx);
   plan = planHePrecision(params, { valueBound: 0.5 });
   layout = createHeLayout(plan, ctx.slotCount, VALUE_COUNT);
-  [a, b, c] = await Promise.all([contribute('hospital-a', 1), contribute('hospital-b', 1), contribute('hospital-c', 1)]);
+  [a, b, c] = await Promise.all([
+    contribute('hospital-a', 1),
+    contribute('hospital-b', 1),
+    contribute('hospital-c', 1),
+  ]);
   honest = aggregate(1, [a, b, c]);
 });
 
@@ -153,7 +168,10 @@ describe('opening the exact claimed sum', () => {
     const uc = update('hospital-c', 1);
     let maxErr = 0;
     for (let i = 0; i < VALUE_COUNT; i++) {
-      maxErr = Math.max(maxErr, Math.abs((result.sum[i] ?? NaN) - ((ua[i] ?? 0) + (ub[i] ?? 0) + (uc[i] ?? 0))));
+      maxErr = Math.max(
+        maxErr,
+        Math.abs((result.sum[i] ?? NaN) - ((ua[i] ?? 0) + (ub[i] ?? 0) + (uc[i] ?? 0))),
+      );
     }
     expect(maxErr).toBeLessThan(3 * plan.step);
     expect(result.maxFraction).toBeLessThan(0.4);
@@ -166,36 +184,74 @@ describe('opening the exact claimed sum', () => {
 });
 
 describe('property 1: only the exact sum of >= minWorkers registered, signed contributions opens', () => {
-  test('one worker\'s ciphertext presented as the aggregate', async () => {
+  test("one worker's ciphertext presented as the aggregate", async () => {
     await expectRefusal(open({ ...honest, aggregate: a.ciphertexts }), 'tag-mismatch');
   });
 
   test('a doubled contribution (A counted twice)', async () => {
-    await expectRefusal(open({ ...honest, aggregate: combine([[honest.aggregate, 1], [a.ciphertexts, 1]]) }), 'tag-mismatch');
+    await expectRefusal(
+      open({
+        ...honest,
+        aggregate: combine([
+          [honest.aggregate, 1],
+          [a.ciphertexts, 1],
+        ]),
+      }),
+      'tag-mismatch',
+    );
   });
 
   test('a scaled sum (the aggregate doubled)', async () => {
-    await expectRefusal(open({ ...honest, aggregate: combine([[honest.aggregate, 1], [honest.aggregate, 1]]) }), 'tag-mismatch');
+    await expectRefusal(
+      open({
+        ...honest,
+        aggregate: combine([
+          [honest.aggregate, 1],
+          [honest.aggregate, 1],
+        ]),
+      }),
+      'tag-mismatch',
+    );
   });
 
   test('a dropped contribution (A + B claimed as A + B + C)', async () => {
-    await expectRefusal(open({ ...honest, aggregate: combine([[a.ciphertexts, 1], [b.ciphertexts, 1]]) }), 'tag-mismatch');
+    await expectRefusal(
+      open({
+        ...honest,
+        aggregate: combine([
+          [a.ciphertexts, 1],
+          [b.ciphertexts, 1],
+        ]),
+      }),
+      'tag-mismatch',
+    );
   });
 
   test('the difference attack (sum - B - C = A alone, claimed as the sum)', async () => {
-    const forged = combine([[honest.aggregate, 1], [b.ciphertexts, -1], [c.ciphertexts, -1]]);
+    const forged = combine([
+      [honest.aggregate, 1],
+      [b.ciphertexts, -1],
+      [c.ciphertexts, -1],
+    ]);
     await expectRefusal(open({ ...honest, aggregate: forged }), 'tag-mismatch');
   });
 
-  test('a substituted contribution (C replaced by C\'s update from another round)', async () => {
+  test("a substituted contribution (C replaced by C's update from another round)", async () => {
     const c0 = await contribute('hospital-c', 0);
-    const forged = combine([[a.ciphertexts, 1], [b.ciphertexts, 1], [c0.ciphertexts, 1]]);
+    const forged = combine([
+      [a.ciphertexts, 1],
+      [b.ciphertexts, 1],
+      [c0.ciphertexts, 1],
+    ]);
     await expectRefusal(open({ ...honest, aggregate: forged }), 'tag-mismatch');
   });
 
   test('positions mixed (ciphertext 0 of A alone, ciphertext 1 of the true sum)', async () => {
     await expectRefusal(
-      open({ ...honest, aggregate: [a.ciphertexts[0] ?? new Uint8Array(), honest.aggregate[1] ?? new Uint8Array()] }),
+      open({
+        ...honest,
+        aggregate: [a.ciphertexts[0] ?? new Uint8Array(), honest.aggregate[1] ?? new Uint8Array()],
+      }),
       'tag-mismatch',
     );
     await expectRefusal(open({ ...honest, aggregate: [...honest.aggregate].reverse() }), 'tag-mismatch');
@@ -216,7 +272,7 @@ describe('property 1: only the exact sum of >= minWorkers registered, signed con
     await expectRefusal(open(request), 'unregistered');
   });
 
-  test('a header signed with another worker\'s key', async () => {
+  test("a header signed with another worker's key", async () => {
     const forgedHeader = signContribution(
       { ...a.contribution.header },
       signing.get('hospital-b')?.privateKey as KeyObject,
@@ -226,8 +282,14 @@ describe('property 1: only the exact sum of >= minWorkers registered, signed con
   });
 
   test('a tampered header (sealed tag swapped between workers)', async () => {
-    const swapped = { ...a.contribution, header: { ...a.contribution.header, sealedTag: b.contribution.header.sealedTag } };
-    await expectRefusal(open({ ...honest, contributions: [swapped, b.contribution, c.contribution] }), 'signature');
+    const swapped = {
+      ...a.contribution,
+      header: { ...a.contribution.header, sealedTag: b.contribution.header.sealedTag },
+    };
+    await expectRefusal(
+      open({ ...honest, contributions: [swapped, b.contribution, c.contribution] }),
+      'signature',
+    );
   });
 });
 
@@ -235,7 +297,8 @@ describe('property 2: the opener verifies without any individual ciphertext', ()
   test('the request holds only the aggregate and signed headers', () => {
     expect(Object.keys(honest).sort()).toEqual(['aggregate', 'contributions', 'jobId', 'round']);
     for (const wire of honest.aggregate) {
-      for (const single of [a, b, c].flatMap((x) => x.ciphertexts)) expect(Buffer.compare(wire, single)).not.toBe(0);
+      for (const single of [a, b, c].flatMap((x) => x.ciphertexts))
+        expect(Buffer.compare(wire, single)).not.toBe(0);
     }
   });
 
@@ -251,7 +314,14 @@ describe('property 3: an update is in at most one opened sum', () => {
     await expectRefusal(open(honest, ledger), 'already-opened');
     // An honest-looking sum without C would differ from the first by C's update: refused even
     // by an opener whose quorum it meets.
-    const partial = { ...honest, aggregate: combine([[a.ciphertexts, 1], [b.ciphertexts, 1]]), contributions: [a.contribution, b.contribution] };
+    const partial = {
+      ...honest,
+      aggregate: combine([
+        [a.ciphertexts, 1],
+        [b.ciphertexts, 1],
+      ]),
+      contributions: [a.contribution, b.contribution],
+    };
     await expectRefusal(open(partial, ledger, OPENER, 2), 'already-opened');
     await expect(open(partial, createMemoryOpenerLedger(), OPENER, 2)).resolves.toBeDefined();
   });
@@ -259,7 +329,9 @@ describe('property 3: an update is in at most one opened sum', () => {
   test('a refusal before decryption leaves the round open; one after decryption uses it up', async () => {
     const ledger = createMemoryOpenerLedger();
     await expectRefusal(open(aggregate(1, [a, b]), ledger), 'quorum');
-    await expect(open(honest, ledger)).resolves.toMatchObject({ contributors: ['hospital-a', 'hospital-b', 'hospital-c'] });
+    await expect(open(honest, ledger)).resolves.toMatchObject({
+      contributors: ['hospital-a', 'hospital-b', 'hospital-c'],
+    });
 
     // A forged aggregate was decrypted and refused: no second (oracle) attempt in that round.
     const burnt = createMemoryOpenerLedger();
@@ -281,7 +353,11 @@ describe('property 3: an update is in at most one opened sum', () => {
     const forged: HeOpenRequest = {
       jobId: JOB,
       round: 2,
-      aggregate: combine([[a2.ciphertexts, 1], [b2.ciphertexts, 1], [c.ciphertexts, 1]]),
+      aggregate: combine([
+        [a2.ciphertexts, 1],
+        [b2.ciphertexts, 1],
+        [c.ciphertexts, 1],
+      ]),
       contributions: [a2.contribution, b2.contribution, c2.contribution],
     };
     await expectRefusal(open(forged, ledger), 'tag-mismatch');

@@ -1,13 +1,23 @@
 import type { KeyObject } from 'node:crypto';
 import { isError } from '../../common/errors.js';
 import { createHeAggregator } from '../../privacy/he-aggregate.js';
-import { createHeContext, createHeParams, generateHeSecretKey, planHePrecision } from '../../privacy/he-context.js';
+import {
+  createHeContext,
+  createHeParams,
+  generateHeSecretKey,
+  planHePrecision,
+} from '../../privacy/he-context.js';
 import type { HeContext, HeParams, HePrecisionPlan, HeSecretKey } from '../../privacy/he-context.js';
 import { encryptHeContribution, generateWorkerSigningKeyPair } from '../../privacy/he-contribution.js';
 import { createMemoryOpenerLedger, verifyAndOpen } from '../../privacy/he-opener.js';
 import { createHeLayout, createHePacker, unpackSum } from '../../privacy/he-pack.js';
 import type { HeLayout } from '../../privacy/he-pack.js';
-import { createPadStream, createSeededRandom, generateOpenerKeyPair, generateTagSeed } from '../../privacy/he-tag.js';
+import {
+  createPadStream,
+  createSeededRandom,
+  generateOpenerKeyPair,
+  generateTagSeed,
+} from '../../privacy/he-tag.js';
 
 let params: HeParams;
 
@@ -25,10 +35,21 @@ function seededValues(seed: string, count: number, bound: number): Float32Array 
  * Packs n workers' vectors and sums their slot vectors in plain integer arithmetic: exactly what
  * an exact CKKS sum decodes to. Isolates the packing algebra from the encryption noise.
  */
-function plainRoundTrip(plan: HePrecisionPlan, layout: HeLayout, vectors: Float32Array[]): { sum: Float64Array; checks: ReturnType<typeof unpackSum>[]; clamped: number } {
+function plainRoundTrip(
+  plan: HePrecisionPlan,
+  layout: HeLayout,
+  vectors: Float32Array[],
+): { sum: Float64Array; checks: ReturnType<typeof unpackSum>[]; clamped: number } {
   const random = createSeededRandom('plain');
   const seeds = vectors.map(() => generateTagSeed(random));
-  const packers = vectors.map((_, w) => createHePacker(plan, layout, createPadStream(seeds[w] ?? new Uint8Array(), `w${w}`, plan.slotBits), random));
+  const packers = vectors.map((_, w) =>
+    createHePacker(
+      plan,
+      layout,
+      createPadStream(seeds[w] ?? new Uint8Array(), `w${w}`, plan.slotBits),
+      random,
+    ),
+  );
   const openerPads = seeds.map((s, w) => createPadStream(s, `w${w}`, plan.slotBits));
   const sum = new Float64Array(layout.valueCount);
   const checks: ReturnType<typeof unpackSum>[] = [];
@@ -62,20 +83,23 @@ describe('layout', () => {
 });
 
 describe('packing algebra (no encryption)', () => {
-  test.each([1, 2, 3] as const)('valuesPerSlot %i: sums within n * step, tags exactly zero', (valuesPerSlot) => {
-    const plan = planHePrecision(params, { valueBound: 0.25, valuesPerSlot });
-    const layout = createHeLayout(plan, 2048, 5000);
-    const vectors = [0, 1, 2, 3, 4].map((w) => seededValues(`v${w}`, 5000, 0.25));
-    const { sum, checks, clamped } = plainRoundTrip(plan, layout, vectors);
-    expect(clamped).toBe(0);
-    for (const c of checks) expect(c).toEqual({ maxFraction: 0, badTagSlots: 0, badDigits: 0 });
-    let maxErr = 0;
-    for (let i = 0; i < 5000; i++) {
-      const plain = vectors.reduce((a, v) => a + (v[i] ?? 0), 0);
-      maxErr = Math.max(maxErr, Math.abs((sum[i] ?? NaN) - plain));
-    }
-    expect(maxErr).toBeLessThan(5 * plan.step);
-  });
+  test.each([1, 2, 3] as const)(
+    'valuesPerSlot %i: sums within n * step, tags exactly zero',
+    (valuesPerSlot) => {
+      const plan = planHePrecision(params, { valueBound: 0.25, valuesPerSlot });
+      const layout = createHeLayout(plan, 2048, 5000);
+      const vectors = [0, 1, 2, 3, 4].map((w) => seededValues(`v${w}`, 5000, 0.25));
+      const { sum, checks, clamped } = plainRoundTrip(plan, layout, vectors);
+      expect(clamped).toBe(0);
+      for (const c of checks) expect(c).toEqual({ maxFraction: 0, badTagSlots: 0, badDigits: 0 });
+      let maxErr = 0;
+      for (let i = 0; i < 5000; i++) {
+        const plain = vectors.reduce((a, v) => a + (v[i] ?? 0), 0);
+        maxErr = Math.max(maxErr, Math.abs((sum[i] ?? NaN) - plain));
+      }
+      expect(maxErr).toBeLessThan(5 * plan.step);
+    },
+  );
 
   test('out-of-range and NaN values are clamped and counted', () => {
     const plan = planHePrecision(params, { valueBound: 1 });
@@ -104,7 +128,12 @@ describe('packing algebra (no encryption)', () => {
     const plan = planHePrecision(params, { valueBound: 1 });
     const layout = createHeLayout(plan, 2048, 5000);
     const random = createSeededRandom('order');
-    const packer = createHePacker(plan, layout, createPadStream(generateTagSeed(random), 'x', plan.slotBits), random);
+    const packer = createHePacker(
+      plan,
+      layout,
+      createPadStream(generateTagSeed(random), 'x', plan.slotBits),
+      random,
+    );
     let caught: unknown;
     try {
       packer.pack(new Float32Array(5000), 1, new Float64Array(2048));
@@ -143,7 +172,15 @@ describe('end to end at the precision budget', () => {
       v[3] = -bound;
     }
     const random = createSeededRandom('e2e');
-    const agg = createHeAggregator({ ctx, plan, layout, jobId: 'j', round: 0, openerId: 'w0', workerKey: (id) => keys.get(id)?.publicKey });
+    const agg = createHeAggregator({
+      ctx,
+      plan,
+      layout,
+      jobId: 'j',
+      round: 0,
+      openerId: 'w0',
+      workerKey: (id) => keys.get(id)?.publicKey,
+    });
     try {
       for (const [w, id] of ids.entries()) {
         const enc = await encryptHeContribution({
