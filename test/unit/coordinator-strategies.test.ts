@@ -38,7 +38,7 @@ describe('FedAvg', () => {
 describe('server optimizers (Reddi et al. 2021)', () => {
   test('FedAdam follows m, v and the update rule step by step', () => {
     const s = createStrategy('fedadam', { eta: 0.1, beta_1: 0.9, beta_2: 0.99, tau: 0.01 });
-    let x = Float32Array.from([1, -1]);
+    let x: Float32Array = Float32Array.from([1, -1]);
     let m = [0, 0];
     let v = [1e-4, 1e-4];
     for (const d of [
@@ -83,7 +83,7 @@ describe('server optimizers (Reddi et al. 2021)', () => {
   test('state survives a save/restore (a resumed job continues exactly)', () => {
     const run = (restart: boolean) => {
       let s = createStrategy('fedadam');
-      let x = Float32Array.from([0.3, 0.1, -0.2]);
+      let x: Float32Array = Float32Array.from([0.3, 0.1, -0.2]);
       for (let r = 1; r <= 4; r++) {
         if (restart && r === 3) {
           const saved = JSON.parse(JSON.stringify(s.saveState())) as ReturnType<typeof s.saveState>;
