@@ -99,7 +99,7 @@ export const ledgerBalanceCommand: CliCommand = {
       }
       const balances = [];
       for (const r of rows) balances.push({ ...r, balance: formatAidoc(await ledger.balanceOf(r.address)) });
-      if (flags.json) return io.out(stringify({ unit: 'AIDOC', balances }));
+      if (flags.json) return void io.out(stringify({ unit: 'AIDOC', balances }));
       for (const b of balances)
         io.out(`${(b.name ?? '').padEnd(20)} ${b.address}  ${b.balance.padStart(16)} AIDOC`);
     });
@@ -118,7 +118,7 @@ export const ledgerJobCommand: CliCommand = {
       if (!jobId) {
         const jobs = await ledger.jobs();
         if (flags.json) {
-          return io.out(
+          return void io.out(
             stringify({
               unit: 'AIDOC',
               jobs: jobs.map((j) => ({
@@ -141,7 +141,7 @@ export const ledgerJobCommand: CliCommand = {
         return;
       }
       const report = await ledger.jobReport(jobId);
-      if (flags.json) return io.out(stringify(jobReportJson(report)));
+      if (flags.json) return void io.out(stringify(jobReportJson(report)));
       for (const line of jobReportText(report)) io.out(line);
     });
   },
@@ -155,7 +155,7 @@ export const ledgerVersionsCommand: CliCommand = {
     return withLedger(flags, false, async (ledger) => {
       const job = optionalString(flags, 'job');
       const versions = await ledger.versions(job ? { jobId: job } : {});
-      if (flags.json) return io.out(stringify({ versions }));
+      if (flags.json) return void io.out(stringify({ versions }));
       if (versions.length === 0) io.out('no versions on the ledger');
       for (const v of versions) {
         io.out(
@@ -179,7 +179,7 @@ export const ledgerEventsCommand: CliCommand = {
       const job = optionalString(flags, 'job');
       const limit = flags.limit === undefined ? undefined : intFlag(flags, 'limit', 1);
       const events = await ledger.events({ ...(job ? { jobId: job } : {}), ...(limit ? { limit } : {}) });
-      if (flags.json) return io.out(stringify({ events }));
+      if (flags.json) return void io.out(stringify({ events }));
       for (const e of events) {
         const args = Object.entries(e.args)
           .map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(',')}]` : String(v)}`)
@@ -221,7 +221,7 @@ export const ledgerDeployCommand: CliCommand = {
     });
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(deployment, null, 2) + '\n');
-    if (flags.json) return io.out(JSON.stringify(deployment));
+    if (flags.json) return void io.out(JSON.stringify(deployment));
     io.out(`ledger deployed on chain ${deployment.chainId}; manifest written to ${out}`);
     for (const [name, address] of Object.entries(deployment.contracts))
       io.out(`  ${name.padEnd(16)} ${address}`);

@@ -35,7 +35,7 @@ function consentCommand(granted: boolean): CliCommand {
       return withLedger(flags, true, async (ledger) => {
         const tx = granted ? await ledger.grantConsent(purpose) : await ledger.revokeConsent(purpose);
         if (flags.json)
-          return io.out(JSON.stringify({ owner: ledger.account, purpose, granted, txHash: tx.txHash }));
+          return void io.out(JSON.stringify({ owner: ledger.account, purpose, granted, txHash: tx.txHash }));
         io.out(`${granted ? 'granted' : 'revoked'} ${purpose} for ${ledger.account} (tx ${tx.txHash})`);
       });
     },
@@ -69,8 +69,8 @@ export const ownerConsentListCommand: CliCommand = {
       const history = await ledger.consentHistory(owner);
       const current: Record<string, boolean> = {};
       for (const h of history) current[h.purpose ?? h.purposeKey] = h.granted;
-      if (flags.json) return io.out(JSON.stringify({ owner, purposes: current, history }));
-      if (history.length === 0) return io.out(`${owner}: no consent recorded`);
+      if (flags.json) return void io.out(JSON.stringify({ owner, purposes: current, history }));
+      if (history.length === 0) return void io.out(`${owner}: no consent recorded`);
       io.out(`${owner}:`);
       for (const [p, g] of Object.entries(current)) io.out(`  ${g ? 'granted' : 'revoked'}  ${p}`);
       io.out('history:');
@@ -151,7 +151,7 @@ export const ownerClaimCommand: CliCommand = {
           txHash: tx?.txHash ?? null,
         });
       }
-      if (flags.json) return io.out(JSON.stringify({ unit: 'AIDOC', claims }));
+      if (flags.json) return void io.out(JSON.stringify({ unit: 'AIDOC', claims }));
       for (const c of claims) {
         io.out(
           `${c.status.padEnd(15)} ${c.amount} AIDOC to ${c.account} (job ${c.jobId}, round ${c.round})${c.txHash ? ` tx ${c.txHash}` : ''}`,

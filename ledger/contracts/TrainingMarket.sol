@@ -15,9 +15,9 @@ import {AlreadyRecorded, LengthMismatch} from "./LedgerErrors.sol";
 ///
 /// Invariant, for every job at every moment: escrowed == paidOut + refunded + held. Every function
 /// that moves a job's tokens changes exactly one of the right-hand terms by the amount that `held`
-/// changes, and the contract's token balance is the sum of `held` over all jobs. Integer division
-/// leaves at most (workers - 1) base units of a round's fee unpaid; that dust stays held and is
-/// refunded at the end.
+/// changes, and the contract's token balance is the sum of `held` over all jobs. A settled round
+/// pays out exactly its fee: the few base units integer division leaves over go to the round's
+/// largest contributor.
 contract TrainingMarket is AccessControl {
     using SafeERC20 for IERC20;
 
@@ -134,16 +134,21 @@ contract TrainingMarket is AccessControl {
         uint256 total = _totalRecords(workers, records);
         uint256 fee = j.feePerRound;
         if (j.held < fee) revert InsufficientEscrow(jobKey, j.held, fee);
-        // Effects before interactions: the amounts are recomputed in the transfer loop below
-        // with the same expression, so what is booked is exactly what is sent.
-        uint256 paid = 0;
-        for (uint256 i = 0; i < workers.length; i++) paid += (fee * records[i]) / total;
+        // Effects before interactions. Integer division leaves at most (workers - 1) base units of
+        // the fee unassigned; they go to the largest contributor (the first one on a tie), so a
+        // settled round pays exactly its fee.
+        uint256 assigned = 0;
+        uint256 top = 0;
+        for (uint256 i = 0; i < workers.length; i++) {
+            assigned += (fee * records[i]) / total;
+            if (records[i] > records[top]) top = i;
+        }
         _settled[roundKey] = true;
         j.settledRounds += 1;
-        j.held -= paid;
-        j.paidOut += paid;
-        emit RoundSettled(jobKey, round, paid, workers.length, total);
-        _payRebates(jobKey, round, fee, total, workers, records);
+        j.held -= fee;
+        j.paidOut += fee;
+        emit RoundSettled(jobKey, round, fee, workers.length, total);
+        _payRebates(jobKey, round, [fee, total, top, fee - assigned], workers, records);
     }
 
     function _totalRecords(address[] calldata workers, uint64[] calldata records) private view returns (uint256 total) {
@@ -158,16 +163,18 @@ contract TrainingMarket is AccessControl {
         if (total == 0) revert NoRecords();
     }
 
+    /// @param p [fee, totalRecords, index of the largest contributor, unassigned remainder]
+    /// (one array keeps the call under the EVM's stack limit).
     function _payRebates(
         bytes32 jobKey,
         uint32 round,
-        uint256 fee,
-        uint256 total,
+        uint256[4] memory p,
         address[] calldata workers,
         uint64[] calldata records
     ) private {
         for (uint256 i = 0; i < workers.length; i++) {
-            uint256 amount = (fee * records[i]) / total;
+            uint256 amount = (p[0] * records[i]) / p[1];
+            if (i == p[2]) amount += p[3];
             emit Rebate(jobKey, round, workers[i], records[i], amount);
             if (amount > 0) token.safeTransfer(workers[i], amount);
         }

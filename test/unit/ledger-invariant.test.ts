@@ -2,8 +2,9 @@
  * Randomized operation sequences against TrainingMarket (seeded, so a failure replays exactly).
  * After every step, for every job: escrowed == paidOut + refunded + held, each term equals what
  * a plain model of the rules predicts, and the market holds exactly the sum of `held`; at the end
- * of each sequence, no token was created or lost. The model also predicts which steps must
- * revert, and with which error.
+ * of each sequence, every account holds exactly what the model predicts (so each worker got its
+ * pro-rata share, dust to the largest contributor) and no token was created or lost. The model
+ * also predicts which steps must revert, and with which error.
  */
 import { Wallet } from 'ethers';
 import { openEmbeddedChain, type EmbeddedChain } from '../../ledger/embedded-chain.js';
@@ -103,6 +104,7 @@ beforeAll(async () => {
   await op.setWorkerActive(devAccount(INACTIVE).address, false);
   for (const v of VENDORS) {
     await op.mint(devAccount(v).address, MINT);
+    credit(v, MINT);
     await send(v, 'AidocToken', 'approve', [deployment.contracts.TrainingMarket, MINT]);
   }
 });
@@ -134,10 +136,18 @@ async function checkInvariant(jobs: ModelJob[], step: string): Promise<void> {
   expect(await reader.balanceOf(deployment.contracts.TrainingMarket)).toBe(heldSum);
 }
 
-/** No token created or lost: vendors, workers and the market together hold what was minted. */
-async function checkConservation(): Promise<void> {
+/** Every account's balance as the model predicts it (tokens move only as the rules say). */
+const balances = new Map<string, bigint>();
+const credit = (name: string, amount: bigint) => balances.set(name, (balances.get(name) ?? 0n) + amount);
+
+/** Each account holds what the model says, and no token was created or lost. */
+async function checkBalances(): Promise<void> {
   let total = await reader.balanceOf(deployment.contracts.TrainingMarket);
-  for (const a of [...VENDORS, ...WORKERS]) total += await reader.balanceOf(devAccount(a).address);
+  for (const a of [...VENDORS, ...WORKERS]) {
+    const actual = await reader.balanceOf(devAccount(a).address);
+    expect({ account: a, balance: actual }).toEqual({ account: a, balance: balances.get(a) ?? 0n });
+    total += actual;
+  }
   expect(total).toBe(MINT * BigInt(VENDORS.length));
 }
 
@@ -184,6 +194,7 @@ test.each([1, 2, 3])(
           };
           jobs.push(job);
           allJobs.push(job);
+          credit(vendor, -budget);
         }
       } else {
         const m = rnd.pick(rnd.next() < 0.85 && open.length > 0 ? open : jobs);
@@ -196,6 +207,7 @@ test.each([1, 2, 3])(
           if (!expected) {
             m.escrowed += amount;
             m.held += amount;
+            credit(m.vendor, -amount);
           }
         } else if (op === 'settle') {
           // Mostly the next round; sometimes a round already settled, to exercise AlreadyRecorded.
@@ -217,10 +229,22 @@ test.each([1, 2, 3])(
             send('coordinator', 'TrainingMarket', 'settleRound', [key, round, addrs, records]),
           );
           if (!expected) {
-            const paid = records.reduce((t, r) => t + (m.fee * BigInt(r)) / total, 0n);
-            m.paidOut += paid;
-            m.held -= paid;
+            // A settled round pays exactly its fee (division dust goes to the largest contributor).
+            m.paidOut += m.fee;
+            m.held -= m.fee;
             m.settled.add(round);
+            let top = 0;
+            records.forEach((r, i) => {
+              if (r > records[top]!) top = i;
+            });
+            const shares = records.map((r) => (m.fee * BigInt(r)) / total);
+            shares[top] = shares[top]! + m.fee - shares.reduce((t, x) => t + x, 0n);
+            addrs.forEach((a, i) =>
+              credit(
+                WORKERS.find((w) => devAccount(w).address === a)!,
+                shares[i]!,
+              ),
+            );
           }
         } else {
           expected = m.status !== 'open' ? 'JobNotOpen' : undefined;
@@ -229,6 +253,7 @@ test.each([1, 2, 3])(
               ? await outcome(send('coordinator', 'TrainingMarket', 'finishJob', [key]))
               : await outcome(send(m.vendor, 'TrainingMarket', 'cancelJob', [key]));
           if (!expected) {
+            credit(m.vendor, m.held);
             m.refunded += m.held;
             m.held = 0n;
             m.status = op === 'finish' ? 'finished' : 'cancelled';
@@ -239,7 +264,7 @@ test.each([1, 2, 3])(
       counts[expected ?? op] = (counts[expected ?? op] ?? 0) + 1;
       await checkInvariant(jobs, `${step}: ${label}`);
     }
-    await checkConservation();
+    await checkBalances();
     // The sequence must have exercised both successful settlements and refusals.
     expect(counts.settle ?? 0).toBeGreaterThan(3);
     expect(Object.keys(counts).length).toBeGreaterThan(4);
