@@ -99,7 +99,7 @@ interface LinearStep {
   k: number;
   o: number;
   method: 'dense' | 'linear-ghost' | 'linear-materialized';
-  /** Conv2D only: the im2col gather and the conv itself. */
+  /** Conv2D only: its geometry. */
   conv?: ConvGeometry;
 }
 
@@ -107,10 +107,15 @@ interface ConvGeometry {
   strides: [number, number];
   dilations: [number, number];
   padding: 'same' | 'valid';
-  /** Padding of the input before patch extraction: [top, bottom], [left, right]. */
+  /** Padding TensorFlow applies for this geometry: [top, bottom], [left, right]. */
   pads: [[number, number], [number, number]];
-  /** Flat indexes into the padded input [Hp*Wp*C] of every patch element, [T*K]. */
-  indices: tf.Tensor1D;
+  kh: number;
+  kw: number;
+  cin: number;
+  /** One output position whose window is exactly the unpadded input: the patch is the input itself. */
+  whole: boolean;
+  /** One-hot depthwise filters [kh, kw, cin, kh*kw] extracting patches; made on first use. */
+  eye?: tf.Tensor4D;
 }
 
 interface LayerLoopStep {
@@ -202,25 +207,10 @@ function convStep(layer: tf.layers.Layer, vars: tf.Variable[]): LinearStep | und
   const dilations = pair(cfg.dilationRate, 'dilation rate', layer.name);
   const dh = convDim(h, kh, strides[0], dilations[0], padding);
   const dw = convDim(w, kw, strides[1], dilations[1], padding);
-  const wp = w + dw.before + dw.after;
   const t = dh.out * dw.out;
   const k = kh * kw * cin;
-  // im2col as a gather: patch element (r, s, c) of output (y, x) sits at padded (y*sy + r*dy, x*sx + s*dx, c);
-  // the (r, s, c) order is the row order of the kernel reshaped to [kh*kw*cin, cout].
-  const idx = new Int32Array(t * k);
-  let p = 0;
-  for (let oy = 0; oy < dh.out; oy++) {
-    for (let ox = 0; ox < dw.out; ox++) {
-      for (let r = 0; r < kh; r++) {
-        const yy = oy * strides[0] + r * dilations[0];
-        for (let s = 0; s < kw; s++) {
-          const xx = ox * strides[1] + s * dilations[1];
-          const base = (yy * wp + xx) * cin;
-          for (let c = 0; c < cin; c++) idx[p++] = base + c;
-        }
-      }
-    }
-  }
+  const unpadded = dh.before + dh.after + dw.before + dw.after === 0;
+  const whole = t === 1 && unpadded && kh === h && kw === w && dilations[0] === 1 && dilations[1] === 1;
   return {
     kind: 'linear',
     layer,
@@ -240,7 +230,10 @@ function convStep(layer: tf.layers.Layer, vars: tf.Variable[]): LinearStep | und
         [dh.before, dh.after],
         [dw.before, dw.after],
       ],
-      indices: tf.keep(tf.tensor1d(idx, 'int32')),
+      kh,
+      kw,
+      cin,
+      whole,
     },
   };
 }
@@ -315,11 +308,17 @@ function buildSteps(chain: tf.layers.Layer[]): Step[] {
 interface NormPart {
   /** ||∇_i||² of this layer's variables, [B]. */
   sq: tf.Tensor1D;
-  /** Linear layers: the per-example rows [B, T, K] and output gradients [B, T, O]. */
+  /** Linear layers: the per-example rows [B, T, K] (when formed) and output gradients [B, T, O]. */
   p3?: tf.Tensor3D;
+  /** Whether `p3` is in (channel, row, column) order. */
+  crs?: boolean;
   g3?: tf.Tensor3D;
-  /** Materialized per-example kernel gradients [B, K, O]. */
-  per?: tf.Tensor;
+  /**
+   * Materialized per-example kernel gradients: [B, K, O] in kernel order (dense), or [K, B, O]
+   * in (channel, row, column) order (convolutions; `kbo`), which spares a rank-5 transpose.
+   */
+  per?: tf.Tensor3D;
+  kbo?: boolean;
   /** Layer-loop fallback: per-example gradients of each variable, [B, ...shape]. */
   perVar?: tf.Tensor[];
 }
@@ -361,7 +360,7 @@ export function createPerExampleGradients(
     const b = x.shape[0];
     const probes = weighted.map((s) =>
       s.kind === 'linear' && s.bias
-        ? tf.broadcastTo(s.bias, [b, ...s.outShape])
+        ? tf.add(tf.zeros([b, ...s.outShape]), s.bias) // broadcastTo (Tile) is 10x slower on WASM
         : tf.zeros([b, ...s.outShape]),
     );
     const acts: tf.Tensor[] = [];
@@ -402,27 +401,31 @@ export function createPerExampleGradients(
       const sq = tf.addN(perVar.map((t) => tf.sum(tf.square(tf.reshape(t, [b, -1])), 1)));
       return { sq: sq as tf.Tensor1D, perVar };
     }
-    const p3 = patches(step, a);
     const g3 = tf.reshape<tf.Rank.R3>(g, [b, step.t, step.o]);
+    if (step.method === 'linear-materialized') {
+      const kbo = step.conv !== undefined && !step.conv.whole;
+      const per = kbo
+        ? convPerExampleKBO(step, a, g3)
+        : tf.matMul<tf.Tensor3D>(patches(step, a).p3, g3, true, false);
+      let sq = tf.sum(tf.square(per), kbo ? [0, 2] : [1, 2]);
+      if (step.bias) sq = tf.add(sq, tf.sum(tf.square(tf.sum(g3, 1)), 1));
+      return { sq: sq as tf.Tensor1D, g3, per, kbo };
+    }
+    const { p3, crs } = patches(step, a);
     let sq: tf.Tensor;
-    let per: tf.Tensor | undefined;
     if (step.method === 'dense') {
       // ||a⊗g||² + ||g||² = ||g||²·(||a||² + 1): neither outer product is ever formed.
       const gsq = tf.sum(tf.square(tf.reshape(g3, [b, step.o])), 1);
       const asq = tf.sum(tf.square(tf.reshape(p3, [b, step.k])), 1);
       sq = tf.mul(step.bias ? tf.add(asq, 1) : asq, gsq);
     } else {
-      if (step.method === 'linear-ghost') {
-        const pp = tf.matMul(p3, p3, false, true);
-        const gg = tf.matMul(g3, g3, false, true);
-        sq = tf.sum(tf.mul(pp, gg), [1, 2]);
-      } else {
-        per = tf.matMul(p3, g3, true, false); // [B, K, O]
-        sq = tf.sum(tf.square(per), [1, 2]);
-      }
+      // Ghost norm: <P_i P_iᵀ, g_i g_iᵀ>, two [T, T] Gram matrices per example.
+      const pp = tf.matMul(p3, p3, false, true);
+      const gg = tf.matMul(g3, g3, false, true);
+      sq = tf.sum(tf.mul(pp, gg), [1, 2]);
       if (step.bias) sq = tf.add(sq, tf.sum(tf.square(tf.sum(g3, 1)), 1));
     }
-    return { sq: sq as tf.Tensor1D, p3, g3, per };
+    return { sq: sq as tf.Tensor1D, p3, crs, g3 };
   };
 
   const layersInfo: { name: string; method: LayerMethod }[] = weighted.map((s) => ({
@@ -460,9 +463,8 @@ export function createPerExampleGradients(
             layerLoopGrads(s, a, g).forEach((t, j) => place(out, s.vars[j]!, t));
             return;
           }
-          const g3 = tf.reshape(g, [b, s.t, s.o]);
-          const w = tf.matMul(patches(s, a), g3, true, false);
-          place(out, s.kernel, tf.reshape(w, [b, ...s.kernel.shape]));
+          const g3 = tf.reshape<tf.Rank.R3>(g, [b, s.t, s.o]);
+          place(out, s.kernel, tf.reshape(perExampleKernel(s, a, g3), [b, ...s.kernel.shape]));
           if (s.bias) place(out, s.bias, tf.sum(g3, 1));
         });
         release(x, bw);
@@ -491,15 +493,23 @@ export function createPerExampleGradients(
             });
             return;
           }
-          const p3 = part.p3!;
           const g3 = part.g3!;
-          if (s.method === 'linear-materialized') {
-            const flat = tf.matMul(tf.reshape(factor, [1, b]), tf.reshape(part.per!, [b, s.k * s.o]));
+          if (part.per && part.kbo) {
+            const w = tf.sum(tf.mul(part.per, tf.reshape(factor, [1, b, 1])), 1);
+            place(out, s.kernel, toKernel(s, w, true, false));
+          } else if (part.per) {
+            const flat = tf.matMul(tf.reshape(factor, [1, b]), tf.reshape(part.per, [b, s.k * s.o]));
             place(out, s.kernel, tf.reshape(flat, s.kernel.shape));
           } else {
+            // Σ_i c_i P_iᵀ g_i = Pᵀ (c ⊙ g): one product over all rows of the batch.
             const gc = tf.mul(g3, tf.reshape(factor, [b, 1, 1]));
-            const w = tf.matMul(tf.reshape(p3, [b * s.t, s.k]), tf.reshape(gc, [b * s.t, s.o]), true, false);
-            place(out, s.kernel, tf.reshape(w, s.kernel.shape));
+            const w = tf.matMul(
+              tf.reshape(part.p3!, [b * s.t, s.k]),
+              tf.reshape(gc, [b * s.t, s.o]),
+              true,
+              false,
+            );
+            place(out, s.kernel, toKernel(s, w, part.crs!, false));
           }
           if (s.bias) {
             const gb = s.t === 1 ? tf.reshape(g3, [b, s.o]) : tf.sum(g3, 1);
@@ -538,16 +548,66 @@ function linearForward(step: LinearStep, h: tf.Tensor, probe: tf.Tensor): tf.Ten
   return tf.add(tf.reshape(z, [b, ...step.outShape]), probe);
 }
 
-/** The layer input as per-example rows [B, T, K]: the activation itself, or im2col patches. */
-function patches(step: LinearStep, a: tf.Tensor): tf.Tensor3D {
+/**
+ * The layer input as per-example rows [B, T, K]: the activation itself for a dense layer, or the
+ * im2col patches of a convolution. `crs`: rows are in (channel, row, column) order rather than the
+ * kernel's (row, column, channel) order (see {@link toKernel}).
+ */
+function patches(step: LinearStep, a: tf.Tensor): { p3: tf.Tensor3D; crs: boolean } {
   const b = a.shape[0];
-  if (!step.conv) return tf.reshape(a, [b, step.t, step.k]);
   const c = step.conv;
+  if (!c || c.whole) return { p3: tf.reshape(a, [b, step.t, step.k]), crs: false };
+  // im2col by a depthwise convolution with one-hot filters: output channel c*kh*kw + r*kw + s is
+  // input channel c at tap (r, s). XNNPACK runs it far faster than a gather on the WASM backend.
+  c.eye ??= tf.keep(
+    tf.tidy(() => {
+      const m = c.kh * c.kw;
+      const eye = tf.reshape(tf.oneHot(tf.range(0, m, 1, 'int32'), m), [c.kh, c.kw, 1, m]);
+      return tf.tile(eye, [1, 1, c.cin, 1]).toFloat() as tf.Tensor4D;
+    }),
+  );
+  const out = tf.depthwiseConv2d(a as tf.Tensor4D, c.eye, c.strides, c.padding, 'NHWC', c.dilations);
+  return { p3: tf.reshape(out, [b, step.t, step.k]), crs: true };
+}
+
+/** Per-example kernel gradients [B, K, O] in kernel order. */
+function perExampleKernel(step: LinearStep, a: tf.Tensor, g3: tf.Tensor3D): tf.Tensor3D {
+  if (!step.conv || step.conv.whole) return tf.matMul<tf.Tensor3D>(patches(step, a).p3, g3, true, false);
+  const c = step.conv;
+  const b = a.shape[0];
+  const kbo = tf.reshape(convPerExampleKBO(step, a, g3), [c.cin, c.kh, c.kw, b, step.o]);
+  return tf.reshape(tf.transpose(kbo, [3, 1, 2, 0, 4]), [b, step.k, step.o]);
+}
+
+/** A [K, O] (or [B, K, O] when `batched`) gradient in patch order, reshaped to the kernel's shape. */
+function toKernel(step: LinearStep, w: tf.Tensor, crs: boolean, batched: boolean): tf.Tensor {
+  const lead = batched ? [w.shape[0]] : [];
+  if (!crs) return tf.reshape(w, [...lead, ...step.kernel.shape]);
+  const c = step.conv!;
+  const r = tf.reshape(w, [...lead, c.cin, c.kh, c.kw, step.o]);
+  return tf.transpose(r, batched ? [0, 2, 3, 1, 4] : [1, 2, 0, 3]);
+}
+
+/**
+ * Per-example kernel gradients of a convolution, [K, B, O] with K in (channel, row, column) order, without im2col:
+ * ∇W_i[r, s, c, o] = Σ_(y,x) a_i[y·sy + r·dy, x·sx + s·dx, c] · g_i[y, x, o] is a correlation of
+ * each example's input with its own output gradient, i.e. ONE depthwise convolution with the
+ * examples as channels: input [cin, H, W, B], filter [Ho, Wo, B, O] dilated by the stride, stride
+ * equal to the dilation (Rochette et al. 2019 do the same with grouped convolutions).
+ */
+function convPerExampleKBO(step: LinearStep, a: tf.Tensor, g: tf.Tensor): tf.Tensor3D {
+  const c = step.conv!;
+  const b = a.shape[0];
   const padded = c.pads.some(([x, y]) => x > 0 || y > 0)
     ? tf.pad(a as tf.Tensor4D, [[0, 0], c.pads[0], c.pads[1], [0, 0]])
     : a;
-  const flat = tf.reshape(padded, [b, -1]);
-  return tf.reshape(tf.gather(flat, c.indices, 1), [b, step.t, step.k]);
+  const aT = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D;
+  const gT = tf.transpose(tf.reshape<tf.Rank>(g, [b, ...step.outShape]), [1, 2, 0, 3]) as tf.Tensor4D;
+  let out = tf.depthwiseConv2d(aT, gT, c.dilations, 'valid', 'NHWC', c.strides);
+  // 'same' padding may leave rows or columns past the last tap: they belong to no kernel position.
+  if (out.shape[1] !== c.kh || out.shape[2] !== c.kw)
+    out = tf.slice(out, [0, 0, 0, 0], [c.cin, c.kh, c.kw, b * step.o]);
+  return tf.reshape(out, [step.k, b, step.o]);
 }
 
 /** Fallback for a layer without a vectorized form: one vector-Jacobian product per example. */

@@ -1,0 +1,392 @@
+/**
+ * Differential privacy benchmark.
+ *
+ *   npm run bench -- dp [--seconds 4] [--batch 32] [--rounds 3] [--loop]
+ *   npm run bench -- dp --accuracy [--epsilon 1] [--delta 1e-5] [--fl-rounds 10] ...
+ *   npm run bench -- dp --mia
+ *
+ * Default: DP-SGD throughput (records per second, Poisson batches of expected size --batch,
+ * clipped per-example gradients, crypto Gaussian noise) divided by plain `trainLocal` throughput at
+ * the same batch size, for `wdbc-mlp` and `lenet5`: `mlpThroughputRatio`, `cnnThroughputRatio`.
+ * Plain and DP windows alternate (--rounds times each) so load from other processes hits both
+ * alike. `--loop` also measures the naive per-example loop (Opacus' baseline) for comparison.
+ *
+ * `--accuracy`: WDBC split over three simulated hospitals (IID), FedAvg of their record-level
+ * DP-SGD updates, test accuracy on a held-out stratified 20% after every round; each hospital's
+ * noise multiplier is calibrated so that ALL its rounds x local steps stay within (--epsilon, --delta).
+ *
+ * `--mia`: a loss-threshold membership-inference attack (Yeom et al. 2018) on models trained with
+ * and without DP, against the advantage bound epsilon implies.
+ */
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../datasets/dataset.js';
+import { subset, trainTestSplit } from '../datasets/dataset.js';
+import { partitionIid } from '../datasets/partition.js';
+import { applyScaler, fitScaler } from '../datasets/scaler.js';
+import { loadWdbc } from '../datasets/wdbc.js';
+import { loadMnistPackage } from '../datasets/mnist-package.js';
+import { planDpSgd } from '../privacy/dp-accounting.js';
+import { trainDpSgd } from '../privacy/dp-sgd.js';
+import type { DpSgdOptions } from '../privacy/dp-sgd.js';
+import {
+  membershipAdvantageBound,
+  membershipInference,
+  perExampleLosses,
+} from '../privacy/membership-inference.js';
+import { createSecureRandom } from '../privacy/secure-random.js';
+import { useTrainingBackend } from '../training/backend.js';
+import { buildBuiltinModel } from '../training/models.js';
+import { evaluate, trainLocal } from '../training/train.js';
+import { getFlatWeights, setFlatWeights } from '../training/weights.js';
+
+const log = (s: string) => process.stderr.write(s + '\n');
+const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+
+function syntheticDataset(n: number, featureShape: number[], numClasses: number): Dataset {
+  const f = featureShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n * f);
+  let s = 12345;
+  for (let i = 0; i < x.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[i] = s / 2 ** 32 - 0.5;
+  }
+  const y = Int32Array.from({ length: n }, (_, i) => i % numClasses);
+  return {
+    name: 'synthetic',
+    x,
+    y,
+    n,
+    featureShape,
+    numClasses,
+    classes: Array.from({ length: numClasses }, (_, i) => String(i)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput ratio
+// ---------------------------------------------------------------------------------------------
+
+async function ratio(
+  model: string,
+  shape: number[],
+  classes: number,
+  batchSize: number,
+  seconds: number,
+  rounds: number,
+  loop: boolean,
+) {
+  const data = syntheticDataset(batchSize * 64, shape, classes);
+  const m = buildBuiltinModel(model, 1);
+  const plainRun = () => trainLocal(m, data, { batchSize, learningRate: 0.01 });
+  const dpOptions: DpSgdOptions = { batchSize, learningRate: 0.01, noiseMultiplier: 1, clipNorm: 1 };
+  const dpRun = () => trainDpSgd(m, data, dpOptions);
+  const loopRun = () => trainDpSgd(m, data, { ...dpOptions, perExample: 'loop', steps: 8 });
+  const window = async (run: () => Promise<{ samples: number }>, secs: number) => {
+    let samples = 0;
+    const start = performance.now();
+    while ((performance.now() - start) / 1000 < secs) samples += (await run()).samples;
+    return { samples, seconds: (performance.now() - start) / 1000 };
+  };
+  await plainRun(); // warm-up: kernels compiled, buffers sized
+  await dpRun();
+  const totals = { plain: { samples: 0, seconds: 0 }, dp: { samples: 0, seconds: 0 } };
+  for (let r = 0; r < rounds; r++) {
+    for (const [key, run] of [
+      ['plain', plainRun],
+      ['dp', dpRun],
+    ] as const) {
+      const w = await window(run, seconds / rounds);
+      totals[key].samples += w.samples;
+      totals[key].seconds += w.seconds;
+    }
+  }
+  const plain = totals.plain.samples / totals.plain.seconds;
+  const dp = totals.dp.samples / totals.dp.seconds;
+  let naive: number | undefined;
+  if (loop) {
+    await loopRun();
+    const w = await window(loopRun, seconds / 2);
+    naive = w.samples / w.seconds;
+  }
+  m.dispose();
+  return { plain, dp, ratio: dp / plain, naive };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Federated WDBC with record-level DP
+// ---------------------------------------------------------------------------------------------
+
+export interface WdbcDpOptions {
+  epsilon: number;
+  delta: number;
+  rounds: number;
+  localEpochs: number;
+  batchSize: number;
+  clipNorm: number;
+  learningRate: number;
+  optimizer: 'sgd' | 'adam';
+  model: string;
+  hospitals: number;
+  seed: number;
+  /** Seeded noise for a reproducible research run (no privacy); default crypto. */
+  noiseSeed?: number;
+}
+
+/** A logistic-regression model (30 -> 2 softmax), for comparison with the wdbc-mlp. */
+function buildModel(name: string, seed: number): tf.LayersModel {
+  if (name !== 'logreg') return buildBuiltinModel(name, seed);
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [30],
+        units: 2,
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed }),
+      }),
+    ],
+  });
+}
+
+export async function federatedWdbc(o: WdbcDpOptions) {
+  // Raw features; every party scales with its own statistics (see the privacy note in the results).
+  const identity = {
+    kind: 'none' as const,
+    center: new Array<number>(30).fill(0),
+    scale: new Array<number>(30).fill(1),
+  };
+  const { dataset: raw } = await loadWdbc({ scaler: identity });
+  const split = trainTestSplit(raw, { testFraction: 0.2, seed: o.seed, stratify: true });
+  const test = applyScaler(split.test, fitScaler(split.test, 'standard'));
+  const parts = partitionIid(split.train.n, o.hospitals, o.seed);
+  const hospitals = parts.map((idx) => {
+    const own = subset(split.train, idx);
+    return applyScaler(own, fitScaler(own, 'standard'));
+  });
+  const plans = hospitals.map((h) =>
+    planDpSgd({
+      targetEpsilon: o.epsilon,
+      delta: o.delta,
+      datasetSize: h.n,
+      expectedBatchSize: o.batchSize,
+      localEpochs: o.localEpochs,
+      rounds: o.rounds,
+    }),
+  );
+  const global = buildModel(o.model, o.seed);
+  const local = buildModel(o.model, o.seed);
+  const curve: { round: number; accuracy: number; loss: number }[] = [];
+  const random = o.noiseSeed === undefined ? createSecureRandom() : createSecureRandom({ seed: o.noiseSeed });
+  let weights = getFlatWeights(global);
+  for (let r = 1; r <= o.rounds; r++) {
+    const sum = new Float64Array(weights.length);
+    let total = 0;
+    for (let h = 0; h < hospitals.length; h++) {
+      const data = hospitals[h]!;
+      const plan = plans[h]!;
+      setFlatWeights(local, weights);
+      await trainDpSgd(local, data, {
+        noiseMultiplier: plan.noiseMultiplier,
+        clipNorm: o.clipNorm,
+        sampleRate: plan.sampleRate,
+        steps: plan.stepsPerRound,
+        learningRate: o.learningRate,
+        optimizer: o.optimizer,
+        random,
+      });
+      // FedAvg weighted by record counts. The counts are public here (each hospital's registered size).
+      const w = getFlatWeights(local);
+      for (let i = 0; i < w.length; i++) sum[i]! += data.n * w[i]!;
+      total += data.n;
+    }
+    weights = Float32Array.from(sum, (v) => v / total);
+    setFlatWeights(global, weights);
+    const ev = await evaluate(global, test);
+    curve.push({ round: r, accuracy: round(ev.accuracy), loss: round(ev.loss) });
+    log(`  round ${r}: test accuracy ${(100 * ev.accuracy).toFixed(2)}%  loss ${ev.loss.toFixed(4)}`);
+  }
+  global.dispose();
+  local.dispose();
+  return {
+    accuracy: curve[curve.length - 1]!.accuracy,
+    curve,
+    testRecords: test.n,
+    hospitals: plans.map((p, i) => ({
+      records: hospitals[i]!.n,
+      sampleRate: round(p.sampleRate, 6),
+      stepsPerRound: p.stepsPerRound,
+      totalSteps: p.totalSteps,
+      noiseMultiplier: round(p.noiseMultiplier, 6),
+      epsilon: round(p.epsilon, 6),
+      order: p.order,
+    })),
+    epsilon: Math.max(...plans.map((p) => p.epsilon)),
+    delta: o.delta,
+    settings: { ...o },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership inference
+// ---------------------------------------------------------------------------------------------
+
+async function mia(o: { epsilon: number; delta: number; seed: number; members: number; epochs: number }) {
+  const all = await loadMnistPackage();
+  // Members and non-members drawn from the same pool at random: the attack's prior is 1/2.
+  const order = Int32Array.from({ length: all.n }, (_, i) => i);
+  const rng = createSecureRandom({ seed: o.seed });
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1)) % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const members = subset(all, order.subarray(0, o.members));
+  const nonMembers = subset(all, order.subarray(o.members, 2 * o.members));
+  const out: Record<string, unknown> = {};
+  for (const mode of ['plain', 'dp'] as const) {
+    const m = buildBuiltinModel('fedavg-2nn', o.seed);
+    let epsilon = Infinity;
+    if (mode === 'plain') {
+      await trainLocal(m, members, { epochs: o.epochs, batchSize: 32, learningRate: 0.1, seed: o.seed });
+    } else {
+      const plan = planDpSgd({
+        targetEpsilon: o.epsilon,
+        delta: o.delta,
+        datasetSize: members.n,
+        expectedBatchSize: 64,
+        localEpochs: o.epochs,
+      });
+      await trainDpSgd(m, members, {
+        noiseMultiplier: plan.noiseMultiplier,
+        clipNorm: 1,
+        sampleRate: plan.sampleRate,
+        steps: plan.stepsPerRound,
+        learningRate: 0.5,
+      });
+      epsilon = plan.epsilon;
+    }
+    const inLoss = await perExampleLosses(m, members);
+    const outLoss = await perExampleLosses(m, nonMembers);
+    const attack = membershipInference(inLoss, outLoss);
+    const trainAcc = (await evaluate(m, members)).accuracy;
+    const testAcc = (await evaluate(m, nonMembers)).accuracy;
+    m.dispose();
+    const bound = Number.isFinite(epsilon) ? membershipAdvantageBound(epsilon, o.delta) : undefined;
+    out[mode] = {
+      epsilon: Number.isFinite(epsilon) ? round(epsilon, 4) : 'Infinity',
+      trainAccuracy: round(trainAcc),
+      testAccuracy: round(testAcc),
+      bestThresholdAdvantage: round(attack.advantage),
+      yeomAdvantage: round(attack.yeomAdvantage),
+      auc: round(attack.auc),
+      ...(bound
+        ? { boundHypothesisTesting: round(bound.hypothesisTesting), boundYeom: round(bound.yeom) }
+        : {}),
+    };
+    log(`  ${mode}: ${JSON.stringify(out[mode])}`);
+  }
+  return {
+    dataset: `mnist package, ${o.members} members / ${o.members} non-members`,
+    model: 'fedavg-2nn',
+    ...out,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      seconds: { type: 'string', default: '4' },
+      batch: { type: 'string', default: '32' },
+      rounds: { type: 'string', default: '3' },
+      loop: { type: 'boolean', default: false },
+      accuracy: { type: 'boolean', default: false },
+      mia: { type: 'boolean', default: false },
+      'skip-ratio': { type: 'boolean', default: false },
+      epsilon: { type: 'string', default: '1' },
+      delta: { type: 'string', default: '1e-5' },
+      'fl-rounds': { type: 'string', default: '10' },
+      'local-epochs': { type: 'string', default: '1' },
+      'fl-batch': { type: 'string', default: '64' },
+      clip: { type: 'string', default: '1' },
+      lr: { type: 'string', default: '1' },
+      optimizer: { type: 'string', default: 'sgd' },
+      model: { type: 'string', default: 'wdbc-mlp' },
+      seed: { type: 'string', default: '0' },
+      'noise-seed': { type: 'string' },
+      members: { type: 'string', default: '1000' },
+      'mia-epochs': { type: 'string', default: '30' },
+    },
+  });
+  const backend = await useTrainingBackend('wasm');
+  const result: Record<string, unknown> = { backend };
+  const batch = Number(values.batch);
+  if (!values['skip-ratio']) {
+    const seconds = Number(values.seconds);
+    const rounds = Number(values.rounds);
+    log(`throughput, batch ${batch}, ${seconds}s per method per model, ${rounds} alternating windows`);
+    const mlp = await ratio('wdbc-mlp', [30], 2, batch, seconds, rounds, values.loop);
+    log(
+      `  wdbc-mlp: plain ${mlp.plain.toFixed(0)}/s  dp ${mlp.dp.toFixed(0)}/s  ratio ${mlp.ratio.toFixed(3)}` +
+        (mlp.naive ? `  naive loop ${mlp.naive.toFixed(0)}/s` : ''),
+    );
+    const cnn = await ratio('lenet5', [28, 28, 1], 10, batch, seconds, rounds, values.loop);
+    log(
+      `  lenet5:   plain ${cnn.plain.toFixed(0)}/s  dp ${cnn.dp.toFixed(0)}/s  ratio ${cnn.ratio.toFixed(3)}` +
+        (cnn.naive ? `  naive loop ${cnn.naive.toFixed(0)}/s` : ''),
+    );
+    Object.assign(result, {
+      batchSize: batch,
+      mlpThroughputRatio: round(mlp.ratio, 3),
+      cnnThroughputRatio: round(cnn.ratio, 3),
+      samplesPerSecond: {
+        wdbcMlp: {
+          plain: Math.round(mlp.plain),
+          dp: Math.round(mlp.dp),
+          ...(mlp.naive ? { naiveLoop: Math.round(mlp.naive) } : {}),
+        },
+        lenet5: {
+          plain: Math.round(cnn.plain),
+          dp: Math.round(cnn.dp),
+          ...(cnn.naive ? { naiveLoop: Math.round(cnn.naive) } : {}),
+        },
+      },
+    });
+    const noise = createSecureRandom();
+    const buf = new Float32Array(1 << 21);
+    noise.fillGaussian(buf);
+    const t0 = performance.now();
+    noise.fillGaussian(buf);
+    result.gaussianPerSecond = Math.round(buf.length / ((performance.now() - t0) / 1000));
+  }
+  if (values.accuracy) {
+    const o: WdbcDpOptions = {
+      epsilon: Number(values.epsilon),
+      delta: Number(values.delta),
+      rounds: Number(values['fl-rounds']),
+      localEpochs: Number(values['local-epochs']),
+      batchSize: Number(values['fl-batch']),
+      clipNorm: Number(values.clip),
+      learningRate: Number(values.lr),
+      optimizer: values.optimizer === 'adam' ? 'adam' : 'sgd',
+      model: values.model,
+      hospitals: 3,
+      seed: Number(values.seed),
+      ...(values['noise-seed'] !== undefined ? { noiseSeed: Number(values['noise-seed']) } : {}),
+    };
+    log(`WDBC over 3 hospitals, record-level DP at epsilon ${o.epsilon}, delta ${o.delta}`);
+    result.wdbcFederatedDp = await federatedWdbc(o);
+  }
+  if (values.mia) {
+    log('membership inference (loss threshold)');
+    result.membershipInference = await mia({
+      epsilon: Number(values.epsilon),
+      delta: Number(values.delta),
+      seed: Number(values.seed),
+      members: Number(values.members),
+      epochs: Number(values['mia-epochs']),
+    });
+  }
+  return result;
+}
