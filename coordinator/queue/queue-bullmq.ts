@@ -63,11 +63,10 @@ if #ARGV > 3 then redis.call('HSET', KEYS[2], unpack(ARGV, 4)) end
 if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return 1`;
 
-/** KEYS: jobs, meta. ARGV: jobId, vendor, enqueuedAt, channel, queued event JSON. */
+/** KEYS: jobs, meta. ARGV: jobId, vendor, enqueuedAt. Returns 1 if the job id was new. */
 const REGISTER = `
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[3], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], 'vendor', ARGV[2], 'enqueuedAt', ARGV[3])
-redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1`;
 
 function abortError(jobId: string, reason: 'CANCELLED' | 'SHUTDOWN' | 'LOCK_LOST', detail: string) {
@@ -116,11 +115,14 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
   // maxRetriesPerRequest: null makes commands wait through an outage instead of failing after a
   // few reconnects: a running job's checkpoint then lands once Redis is back, rather than the job
   // failing because the network blinked. BullMQ requires it for workers anyway.
+  let stopped = false; // no reconnecting once the queue gave up or closed
   const redis = new Redis(redisUrl, {
     maxRetriesPerRequest: null,
-    retryStrategy: (times) => Math.min(times * 100, 1000),
+    retryStrategy: (times) => (stopped ? null : Math.min(times * 100, 1000)),
     connectionName: clientName,
     lazyConnect: true,
+    // ioredis keeps a timer this long after disconnecting a socket that had already failed.
+    disconnectTimeout: 500,
   });
   redis.on('error', (e: Error) => warn(`redis connection: ${e.message}`));
   const sub = redis.duplicate({ connectionName: `${clientName}:sub`, lazyConnect: true });
@@ -129,6 +131,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
     await redis.connect();
     await sub.connect();
   } catch (e) {
+    stopped = true;
     redis.disconnect();
     sub.disconnect();
     throw makeError(
@@ -179,15 +182,26 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
     if (closed) throw makeError(`job queue '${o.name}' is closed`, 'INVALID_ARGUMENT');
   };
 
-  async function statusOf(
+  /**
+   * The state is read first, then the job's fields: a job moves forward (queued, running, ended),
+   * so fields read after its state are at least as new as that state (read the other way round,
+   * a job completing in between shows 'completed' without its result).
+   */
+  async function load(jobId: string) {
+    const state = await queue.getJobState(jobId);
+    const [job, meta] = await Promise.all([queue.getJob(jobId), redis.hgetall(metaKey(jobId))]);
+    return { job, meta, status: statusOf(job ? state : 'unknown', job, meta) };
+  }
+
+  function statusOf(
+    state: string,
     job: Job<BullData<Spec>, Result> | undefined,
     meta: Record<string, string>,
-  ): Promise<JobStatus<Result> | undefined> {
+  ): JobStatus<Result> | undefined {
     const cancelled = meta.cancelled;
-    const state = job ? await job.getState() : 'unknown';
-    if (state === 'unknown')
+    if (state === 'unknown' || !job)
       return cancelled !== undefined ? { state: 'cancelled', reason: cancelled } : undefined;
-    const j = job!;
+    const j = job;
     switch (state) {
       case 'completed':
         return { state: 'completed', result: j.returnvalue };
@@ -215,8 +229,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
   }
 
   async function get(jobId: string): Promise<JobSummary<Spec, Result> | undefined> {
-    const [job, meta] = await Promise.all([queue.getJob(jobId), redis.hgetall(metaKey(jobId))]);
-    const status = await statusOf(job, meta);
+    const { job, meta, status } = await load(jobId);
     if (!status || !job) return undefined;
     return {
       jobId,
@@ -351,8 +364,10 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
       // A job id once used stays used (even after its job is cancelled or obliterated from BullMQ).
       if ((await redis.exists(metaKey(jobId))) === 1) return false;
       const enqueuedAt = Date.now();
-      // BullMQ first, then our registration: a crash in between leaves a job that a second
-      // enqueue completes, never a registration without a job.
+      // 'queued' goes out before the job exists, so that no replica's 'started' can overtake it.
+      await publish({ type: 'queued', jobId, vendor });
+      // BullMQ before our registration: a crash in between leaves a job that a second enqueue
+      // registers, never a registration without a job.
       await queue.add(
         'job',
         { jobId, vendor, spec: job.spec, enqueuedAt },
@@ -362,18 +377,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
           backoff: { type: 'fixed', delay: o.retryDelayMs },
         },
       );
-      const event: JobQueueEvent = { type: 'queued', jobId, vendor };
-      const added = await redis.eval(
-        REGISTER,
-        2,
-        jobsKey,
-        metaKey(jobId),
-        jobId,
-        vendor,
-        String(enqueuedAt),
-        channel,
-        JSON.stringify(event),
-      );
+      const added = await redis.eval(REGISTER, 2, jobsKey, metaKey(jobId), jobId, vendor, String(enqueuedAt));
       return added === 1;
     },
 
@@ -406,6 +410,17 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
           vendor: job.data.vendor,
           replicaId: consumer,
         });
+      });
+      worker.on('stalled', (jobId) => {
+        // A job recovered from a dead replica more than maxRecoveries times fails in BullMQ's
+        // stalled check, which reports no 'failed' of its own.
+        load(jobId).then(
+          ({ job, status }) => {
+            if (job && status?.state === 'failed')
+              publishQuietly({ type: 'failed', jobId, vendor: job.data.vendor, reason: status.reason });
+          },
+          (e: Error) => warn(`checking stalled job ${jobId}: ${e.message}`),
+        );
       });
       worker.on('failed', (job, err) => {
         if (!job) return;
@@ -446,8 +461,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
     },
 
     async state(jobId) {
-      const [job, meta] = await Promise.all([queue.getJob(jobId), redis.hgetall(metaKey(jobId))]);
-      const status = await statusOf(job, meta);
+      const { status } = await load(jobId);
       if (!status) throw makeError(`no job '${jobId}' in queue '${o.name}'`, 'NOT_FOUND', { jobId });
       return status;
     },
@@ -463,8 +477,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
     },
 
     async cancel(jobId, reason = 'cancelled by request') {
-      const [job, meta] = await Promise.all([queue.getJob(jobId), redis.hgetall(metaKey(jobId))]);
-      const status = await statusOf(job, meta);
+      const { job, meta, status } = await load(jobId);
       if (!status) throw makeError(`no job '${jobId}' in queue '${o.name}'`, 'NOT_FOUND', { jobId });
       if (status.state !== 'queued' && status.state !== 'running') return false;
       if ((await redis.hsetnx(metaKey(jobId), 'cancelled', reason)) === 0) return false;
@@ -493,6 +506,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
       closed = true;
       await Promise.all([...workers.values()].map((w) => w.close()));
       await queue.close();
+      stopped = true;
       await sub.quit().catch(() => sub.disconnect());
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -15,7 +15,7 @@ export interface JobQueueOptions {
   name?: string;
   /**
    * `redis://[user:password@]host:port[/db]`. Without it the queue is in-process: jobs live in this
-   * process only and are lost when it exits.
+   * process only and are lost when it exits. An empty string counts as absent.
    * @defaultValue undefined (in-process)
    */
   redisUrl?: string;
@@ -84,7 +84,8 @@ const schema = z
 
 /** Validates and fills defaults; throws INVALID_ARGUMENT listing every problem. */
 export function compileJobQueueOptions(options: JobQueueOptions = {}): CompiledJobQueueOptions {
-  const parsed = schema.safeParse(options);
+  // An empty URL (an unset environment variable spelled out) means no Redis, as absent does.
+  const parsed = schema.safeParse(options.redisUrl === '' ? { ...options, redisUrl: undefined } : options);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
     throw makeError(
