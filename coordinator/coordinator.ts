@@ -8,7 +8,7 @@ import type { Kit } from '../common/pki-kit.js';
 import { compileJobSpec, type JobSpecInput } from './job-spec.js';
 import { JobStore, type JobRecord } from './job-store.js';
 import { createAdminService, createJobService, type JobRunner } from './job-service.js';
-import { PayloadStore, RoundEngine, type TaskAssignment } from './round-engine.js';
+import { PayloadStore, RoundEngine, type RoundHooks, type TaskAssignment } from './round-engine.js';
 import { createGrpcServer, type GrpcServer } from './transport/grpc-server.js';
 import { createWorkerService } from './worker-service.js';
 import { WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
@@ -20,8 +20,15 @@ export interface CoordinatorOptions {
   registry?: WorkerRegistryOptions;
   /** How often a waiting round re-checks worker health. @defaultValue 250 ms */
   pollMs?: number;
+  /** Book-keeping (e.g. the ledger): escrow at submission, per-round records, refunds. @defaultValue none */
+  hooks?: CoordinatorHooks;
   /** @defaultValue no logging */
   log?: (line: string) => void;
+}
+
+export interface CoordinatorHooks extends RoundHooks {
+  /** Called before a job is queued; throwing refuses the submission with that error. */
+  jobSubmitted?(job: JobRecord): Promise<void>;
 }
 
 export interface Coordinator {
@@ -42,9 +49,10 @@ class InProcessRunner implements JobRunner {
   constructor(
     private readonly store: JobStore,
     private readonly engine: RoundEngine,
+    private readonly hooks: CoordinatorHooks,
   ) {}
 
-  submit(vendor: string, input: JobSpecInput): JobRecord {
+  async submit(vendor: string, input: JobSpecInput): Promise<JobRecord> {
     const spec = compileJobSpec(input);
     const now = Date.now();
     const job: JobRecord = {
@@ -59,6 +67,22 @@ class InProcessRunner implements JobRunner {
       rounds: [],
     };
     this.store.create(job);
+    try {
+      await this.hooks.jobSubmitted?.(job);
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      this.store.update(job.jobId, {
+        state: 'failed',
+        reason,
+        code: (e as { code?: string }).code ?? 'INTERNAL',
+      });
+      this.store.emit(job.jobId, {
+        type: 'job_failed',
+        reason,
+        code: (e as { code?: string }).code ?? 'INTERNAL',
+      });
+      throw e;
+    }
     const controller = new AbortController();
     const done = this.engine.runJob(job.jobId, controller.signal);
     this.#running.set(job.jobId, { controller, done });
@@ -84,8 +108,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const registry = new WorkerRegistry<TaskAssignment>(options.registry);
   const store = new JobStore();
   const payloads = new PayloadStore();
-  const engine = new RoundEngine({ registry, store, payloads, pollMs: options.pollMs, log: options.log });
-  const runner = new InProcessRunner(store, engine);
+  const engine = new RoundEngine({
+    registry,
+    store,
+    payloads,
+    pollMs: options.pollMs,
+    log: options.log,
+    hooks: options.hooks,
+  });
+  const runner = new InProcessRunner(store, engine, options.hooks ?? {});
   const server = await createGrpcServer({
     kit: options.kit,
     address: options.address,

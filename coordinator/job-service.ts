@@ -22,7 +22,8 @@ import type { TaskAssignment } from './round-engine.js';
 
 /** Submits, cancels and runs jobs; the in-process runner or a queue (issue 8) implements it. */
 export interface JobRunner {
-  submit(vendor: string, spec: JobSpecInput): JobRecord;
+  /** Validates, books (e.g. escrows the budget) and queues; refused jobs throw with the reason. */
+  submit(vendor: string, spec: JobSpecInput): Promise<JobRecord>;
   cancel(jobId: string, reason: string): void;
 }
 
@@ -81,6 +82,7 @@ export function wireJob(j: JobRecord): Job {
       fraction: s.fraction,
       roundDeadlineMs: s.roundDeadlineMs,
       fromVersion: s.fromVersion ?? '',
+      feePerRound: s.feePerRound,
       seed: s.seed,
     },
     state: STATE[j.state],
@@ -141,6 +143,7 @@ export function specFromWire(w: JobSpec__Output | null): JobSpecInput {
     ['roundDeadlineMs', w.roundDeadlineMs],
     ['seed', w.seed],
     ['fromVersion', w.fromVersion],
+    ['feePerRound', w.feePerRound],
   ];
   for (const [k, v] of nonzero) if (v) out[k] = v;
   if (w.strategy?.name) out.strategy = { name: w.strategy.name, params: w.strategy.params ?? {} };
@@ -170,8 +173,8 @@ export function createJobService(deps: { store: JobStore; runner: JobRunner }): 
     return job;
   };
   return {
-    SubmitJob(req, ctx) {
-      return { job: wireJob(runner.submit(ctx.caller.name, specFromWire(req.spec))) };
+    async SubmitJob(req, ctx) {
+      return { job: wireJob(await runner.submit(ctx.caller.name, specFromWire(req.spec))) };
     },
     GetJob(req, ctx) {
       return wireJob(visible(req.jobId, ctx));

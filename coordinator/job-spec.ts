@@ -46,6 +46,14 @@ export const jobSpecSchema = z
     validationFraction: z.number().min(0).lt(1).default(0.2),
     /** Seeds initial weights, sampling and local shuffling (never privacy noise). @defaultValue 0 */
     seed: z.number().int().min(0).default(0),
+    /** Fee per round in AIDOC base units (a decimal integer string); "0" means no fee and no escrow. @defaultValue '0' */
+    feePerRound: z
+      .string()
+      .regex(
+        /^\d{1,40}$/,
+        'must be a whole number of AIDOC base units, e.g. "1000000000000000000" for 1 AIDOC',
+      )
+      .default('0'),
     /** Start from these weights (a committed version) instead of fresh ones. */
     fromVersion: z.string().optional(),
   })

@@ -106,8 +106,32 @@ interface Phase {
   wake: () => void;
 }
 
+/** A committed round, as the ledger (or any other book-keeper) records it. */
+export interface CommittedRound {
+  job: JobRecord;
+  round: number;
+  versionId: string;
+  /** SHA-256 (hex) of the flat weight vector. */
+  sha256: string;
+  parent?: string;
+  metrics: Record<string, number>;
+  participants: { workerId: string; fingerprint: string; numExamples: number }[];
+}
+
+/**
+ * Book-keeping around the loop, e.g. the ledger: escrow, per-round records, refunds. A hook that
+ * throws in `roundCommitted` fails the job (a version that cannot be recorded is not released);
+ * `jobEnded` errors are logged.
+ */
+export interface RoundHooks {
+  roundCommitted?(round: CommittedRound): Promise<void>;
+  jobEnded?(job: JobRecord): Promise<void>;
+}
+
 export interface RoundEngineOptions {
   registry: WorkerRegistry<TaskAssignment>;
+  /** @defaultValue none */
+  hooks?: RoundHooks;
   store: JobStore;
   payloads: PayloadStore;
   /** How often health is checked while a round waits. @defaultValue 250 ms */
@@ -136,6 +160,7 @@ export class RoundEngine {
   readonly #evalDeadlineMs: number | undefined;
   readonly #log: (line: string) => void;
   readonly #open = new Map<string, OpenTask>();
+  readonly #hooks: RoundHooks;
   /** Final weights per job, for the caller that wants to save the model. */
   readonly finalWeights = new Map<
     string,
@@ -149,6 +174,7 @@ export class RoundEngine {
     this.#pollMs = options.pollMs ?? 250;
     this.#evalDeadlineMs = options.evaluationDeadlineMs;
     this.#log = options.log ?? (() => {});
+    this.#hooks = options.hooks ?? {};
   }
 
   /** Runs a queued job to its end. Never throws for job-level failures: they end the job as failed. */
@@ -196,6 +222,19 @@ export class RoundEngine {
           },
           global,
         );
+        await this.#hooks.roundCommitted?.({
+          job: this.#store.get(jobId),
+          round,
+          versionId,
+          sha256,
+          ...(parent ? { parent } : {}),
+          metrics: summary.metrics,
+          participants: record.results.map((r) => ({
+            workerId: r.workerId,
+            fingerprint: this.#registry.get(r.workerId)?.fingerprint ?? '',
+            numExamples: r.numExamples,
+          })),
+        });
         parent = versionId;
         const j = this.#store.get(jobId);
         this.#store.update(jobId, {
@@ -223,6 +262,9 @@ export class RoundEngine {
       this.#store.emit(jobId, { type: 'job_failed', reason: err.message, code: err.code });
     } finally {
       model?.dispose();
+      await this.#hooks
+        .jobEnded?.(this.#store.get(jobId))
+        .catch((e: unknown) => this.#log(`job ${jobId}: closing its books failed: ${(e as Error).message}`));
     }
     return this.#store.get(jobId);
   }
@@ -315,7 +357,7 @@ export class RoundEngine {
             version: '',
             attempts: attempt,
           };
-          return { next, summary };
+          return { next, summary, results: phase.results };
         }
         this.#log(
           `job ${job.jobId} round ${round} attempt ${attempt}: ${phase.results.length} of ${spec.minWorkers} updates; retrying`,

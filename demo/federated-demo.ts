@@ -21,6 +21,11 @@ import { buildModel } from '../training/model-spec.js';
 import { modelToBytes, saveModelFolder } from '../training/model-files.js';
 import { setFlatWeights } from '../training/weights.js';
 import { followJob } from '../cli/commands/job.js';
+import { createLedgerHooks } from '../coordinator/ledger-hooks.js';
+import { createEmbeddedLedger } from '../ledger/ledger-embedded.js';
+import { devAccount } from '../ledger/dev-accounts.js';
+import { ensureDevParticipants } from '../ledger/dev-setup.js';
+import { jobReportJson, jobReportText, type JobReportJson } from '../ledger/report.js';
 import type { CommandIo } from '../cli/command.js';
 
 export interface DemoOptions {
@@ -48,8 +53,13 @@ export interface DemoSummary {
   finalAccuracy: number | null;
   model: string;
   federation: string;
+  /** The job's books on the chain after it ended (embedded EVM running the real contracts). */
+  ledger: JobReportJson | null;
   seconds: number;
 }
+
+/** One AIDOC per round, in base units. */
+const FEE_PER_ROUND = 10n ** 18n;
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -99,10 +109,28 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     force: true,
   });
   const files = await writeHospitalFiles(dir, hospitals);
+  // The embedded chain: the real contracts on an in-process EVM, persisted to a file in `dir`.
+  await mkdir(join(dir, 'ledger'), { recursive: true });
+  const ledger = await createEmbeddedLedger({ stateFile: join(dir, 'ledger', 'chain.jsonl') });
+  const records = await Promise.all(
+    files.map(async (f) => (await readFile(f.csv, 'utf8')).trim().split('\n').length - 1),
+  );
+  await ensureDevParticipants(ledger, {
+    workers: hospitals.map((h, i) => ({
+      account: h,
+      name: h,
+      certFingerprint: fed.workers[i]!.fingerprint,
+      datasets: [{ datasetId: `${h}/wdbc`, schemaId: 'wdbc-v1', records: records[i]!, epsilonCap: 10 }],
+    })),
+    vendors: [{ account: 'demo-vendor', amount: 1000n * FEE_PER_ROUND }],
+  });
+  // The vendor's standing approval lets the coordinator escrow its jobs at submission.
+  await ledger.withSigner(devAccount('demo-vendor').privateKey).approveEscrow(BigInt(rounds) * FEE_PER_ROUND);
   const coordinator = await startCoordinator({
     kit: await loadKit(fed.coordinator.dir),
     registry: { heartbeatIntervalMs: 500 },
     pollMs: 100,
+    hooks: createLedgerHooks({ ledger, vendorAddress: (v) => devAccount(v).address }),
   });
   o.io.err(`coordinator listening on ${coordinator.server.address} (mutual TLS)`);
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
@@ -144,6 +172,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         minWorkers: n,
         roundDeadlineMs: 60_000,
         seed: 1,
+        feePerRound: FEE_PER_ROUND.toString(),
       },
     });
     o.io.err(`vendor submitted ${job!.jobId}: wdbc-mlp, FedAvg, ${rounds} rounds over ${n} hospitals`);
@@ -164,6 +193,10 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       await saveModelFolder(await modelToBytes(model), modelDir, { overwrite: true });
       model.dispose();
     }
+    // Every round's writes went through the outbox; wait until they are all on chain.
+    await ledger.flush({ timeoutMs: 60_000 });
+    const report = (await ledger.job(final.jobId)) ? await ledger.jobReport(final.jobId) : undefined;
+    if (report && !o.json) for (const line of ['', 'ledger:', ...jobReportText(report)]) o.io.err(line);
     const roundsOut = final.rounds.map((r) => ({
       round: r.round,
       accuracy: r.metrics.accuracy ?? null,
@@ -178,6 +211,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       finalAccuracy: roundsOut[roundsOut.length - 1]?.accuracy ?? null,
       model: modelDir,
       federation: fed.out,
+      ledger: report ? jobReportJson(report) : null,
       seconds: +((performance.now() - started) / 1000).toFixed(1),
     };
   } finally {
@@ -187,5 +221,6 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
     );
     await coordinator.close();
+    await ledger.close();
   }
 }

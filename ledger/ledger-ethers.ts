@@ -712,6 +712,15 @@ export class EthersLedger implements Ledger {
     return this.send('AidocToken', 'transfer', [getAddress(to), amount], `transfer(${to})`);
   }
 
+  approveEscrow(amount: bigint): Promise<TxResult> {
+    return this.send(
+      'AidocToken',
+      'approve',
+      [this.deployment.contracts.TrainingMarket, amount],
+      'approve escrow',
+    );
+  }
+
   // ---------------------------------------------------------------- owner rebates
 
   async postOwnerShares(input: {

@@ -264,6 +264,11 @@ export interface LedgerTokens {
   /** Minter (operator) only. */
   mint(to: string, amount: bigint): Promise<TxResult>;
   transfer(to: string, amount: bigint): Promise<TxResult>;
+  /**
+   * Lets the market take up to `amount` from this account into job escrows: a vendor's standing
+   * approval, so the coordinator can open the vendor's jobs at submission (ERC-20 approve).
+   */
+  approveEscrow(amount: bigint): Promise<TxResult>;
 }
 
 /** A data owner's claim to their share of a hospital's rebate for one round. */

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKit, type Kit } from '../../common/pki-kit.js';
 import { provisionFederation, type ProvisionResult } from '../../common/pki-federation.js';
-import { startCoordinator, type Coordinator } from '../../coordinator/coordinator.js';
+import { startCoordinator, type Coordinator, type CoordinatorHooks } from '../../coordinator/coordinator.js';
 import { freePort, writeHospitalFiles } from '../../demo/federated-demo.js';
 import { AIDOC } from './aidoc-cli.js';
 
@@ -42,6 +42,7 @@ export async function startTestFederation(
     kit: await loadKit(fed.coordinator.dir),
     registry: { heartbeatIntervalMs: options.heartbeatMs ?? 200 },
     pollMs: 50,
+    hooks: options.hooks,
   });
   const children: ChildProcess[] = [];
   const logs = hospitals.map(() => '');

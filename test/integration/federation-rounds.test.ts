@@ -117,6 +117,15 @@ test('aidoc demo: WDBC FedAvg over three worker processes reaches >= 95% test ac
     for (const round of s.rounds) expect(round).toMatchObject({ participants: 3, failures: 0 });
     expect(s.finalAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(s.model).toBe(join(dir, 'model'));
+    // The books on the embedded chain: 20 rounds at 1 AIDOC, all paid out as rebates to the three hospitals.
+    expect(s.ledger).toMatchObject({ escrowed: '20.0', paidOut: '20.0', refunded: '0.0', held: '0.0' });
+    expect(s.ledger.rebates.map((r) => r.hospital).sort()).toEqual([
+      'hospital-a',
+      'hospital-b',
+      'hospital-c',
+    ]);
+    expect(s.ledger.versions.map((v) => v.round)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(s.ledger.versions.every((v) => /^0x[0-9a-f]{64}$/.test(v.txHash))).toBe(true);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
