@@ -26,7 +26,7 @@ export interface TestFederation {
 }
 
 export async function startTestFederation(
-  options: { workers?: number; heartbeatMs?: number } = {},
+  options: { workers?: number; heartbeatMs?: number; hooks?: CoordinatorHooks } = {},
 ): Promise<TestFederation> {
   const n = options.workers ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'aidoc-fed-test-'));

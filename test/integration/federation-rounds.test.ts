@@ -111,6 +111,14 @@ test('aidoc demo: WDBC FedAvg over three worker processes reaches >= 95% test ac
       rounds: { accuracy: number; participants: number; failures: number }[];
       finalAccuracy: number;
       model: string;
+      ledger: {
+        escrowed: string;
+        paidOut: string;
+        refunded: string;
+        held: string;
+        rebates: { hospital: string; amount: string }[];
+        versions: { round: number; txHash: string }[];
+      };
     };
     expect(s.state).toBe('completed');
     expect(s.rounds).toHaveLength(20);
