@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKit } from '../../common/pki-kit.js';
+import { startCoordinator } from '../../coordinator/coordinator.js';
 import { provisionFederation } from '../../common/pki-federation.js';
 import type { JobRecord } from '../../coordinator/job-store.js';
 import { createGrpcClient, type WorkerServiceClient } from '../../coordinator/transport/grpc-client.js';
@@ -255,4 +256,30 @@ describe('faults', () => {
     await own.CancelJob({ jobId, reason: 'test over' });
     own.close();
   });
+});
+
+test('a worker reconnects with backoff when the coordinator restarts, and trains for the new one', async () => {
+  const f = await startTestFederation({ workers: 1 });
+  let second: Awaited<ReturnType<typeof startCoordinator>> | undefined;
+  try {
+    f.startWorker(0);
+    await waitForWorkers(f.coordinator, 1);
+    await f.coordinator.server.close(0);
+    second = await startCoordinator({
+      kit: await loadKit(f.fed.coordinator.dir),
+      registry: { heartbeatIntervalMs: 200 },
+      pollMs: 50,
+    });
+    await waitForWorkers(second, 1);
+    expect(f.logs[0]).toMatch(/connection to the coordinator lost .*retrying in \d+ ms/);
+    const vendor = createGrpcClient(await f.kit('vendor'), 'JobService');
+    const { job } = await vendor.SubmitJob({ spec: { ...WDBC_JOB, rounds: 2, minWorkers: 1 } });
+    vendor.close();
+    const done = await second.finished(job!.jobId);
+    expect(done.state).toBe('completed');
+    expect(done.rounds.map((r) => r.participants)).toEqual([['hospital-a'], ['hospital-a']]);
+  } finally {
+    await second?.close();
+    await f.close();
+  }
 });
