@@ -10,8 +10,11 @@
  * Nothing is ever deleted, so all content is kept; `pin` only checks that the content is here.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { unixfs } from '@helia/unixfs';
 import { FsBlockstore } from 'blockstore-fs';
+import { NextToLast } from 'blockstore-fs/sharding';
 import type { CID } from 'multiformats/cid';
 import { assertArgument, makeError, throwIfAborted } from '../common/errors.js';
 import { unixfsAddOptions, parseCid } from './import-settings.js';
@@ -48,19 +51,31 @@ function verifyBlock(cid: CID, bytes: Uint8Array): void {
   }
 }
 
-/** The blockstore the UnixFS importer/exporter sees: blockstore-fs with verified reads. */
-function verifyingBlockstore(inner: FsBlockstore) {
+/**
+ * The blockstore the UnixFS importer/exporter sees: blockstore-fs for writes, and for reads a
+ * whole-file read of the block (about twice as fast as blockstore-fs's 64 KiB stream) that is
+ * verified before it is handed on.
+ */
+function verifyingBlockstore(inner: FsBlockstore, dir: string, sharding: NextToLast) {
   return {
     put: (cid: CID, bytes: Uint8Array, options?: StoreCallOptions) => inner.put(cid, bytes, options),
     has: (cid: CID, options?: StoreCallOptions) => inner.has(cid, options),
     async *get(cid: CID, options?: StoreCallOptions): AsyncGenerator<Uint8Array> {
-      const chunks: Uint8Array[] = [];
-      let total = 0;
-      for await (const c of inner.get(cid, options)) {
-        chunks.push(c);
-        total += c.byteLength;
+      const { dir: shard, file } = sharding.encode(cid);
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(join(dir, shard, file), { signal: options?.signal });
+      } catch (e) {
+        if ((e as { code?: unknown }).code === 'ENOENT') {
+          throw makeError(
+            `the local store has no block ${cid.toString()}`,
+            'NOT_FOUND',
+            { cid: cid.toString() },
+            e,
+          );
+        }
+        throw e;
       }
-      const bytes = concatChunks(chunks, total);
       verifyBlock(cid, bytes);
       yield bytes;
     },
@@ -75,9 +90,11 @@ export async function createLocalModelStore(options: LocalModelStoreOptions): Pr
       dir: options.dir,
     },
   );
-  const inner = new FsBlockstore(options.dir, { createIfMissing: true });
+  // The sharding strategy is blockstore-fs's default, made explicit so reads can find the files.
+  const sharding = new NextToLast();
+  const inner = new FsBlockstore(options.dir, { createIfMissing: true, shardingStrategy: sharding });
   await inner.open();
-  const blockstore = verifyingBlockstore(inner);
+  const blockstore = verifyingBlockstore(inner, options.dir, sharding);
   const fs = unixfs({ blockstore });
 
   const store: ModelStore = {
