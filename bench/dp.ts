@@ -27,6 +27,7 @@ import { applyScaler, fitScaler } from '../datasets/scaler.js';
 import { loadWdbc } from '../datasets/wdbc.js';
 import { loadMnistPackage } from '../datasets/mnist-package.js';
 import { planDpSgd } from '../privacy/dp-accounting.js';
+import type { DpSgdPlan } from '../privacy/dp-accounting.js';
 import { trainDpSgd } from '../privacy/dp-sgd.js';
 import type { DpSgdOptions } from '../privacy/dp-sgd.js';
 import {
@@ -128,7 +129,21 @@ export interface WdbcDpOptions {
   optimizer: 'sgd' | 'adam';
   model: string;
   hospitals: number;
-  seed: number;
+  /** Seeds of the train/test split and of the partition into hospitals; results pool over them. */
+  splits: number[];
+  /** Independent runs per split (fresh noise, initialization seed + run). */
+  repeats: number;
+  /** Also train without DP (plain FedAvg, same rounds) as a reference. */
+  baseline: boolean;
+  /**
+   * 'local': every party standardizes with its own statistics; 'pooled': everyone uses the
+   * statistics of the pooled training records (as if they were public reference values).
+   */
+  scaling: 'local' | 'pooled';
+  /** Local epochs of the non-private baseline. */
+  baselineEpochs: number;
+  /** Also report the average of the global models over this last fraction of the rounds. */
+  averageTail: number;
   /** Seeded noise for a reproducible research run (no privacy); default crypto. */
   noiseSeed?: number;
 }
@@ -148,53 +163,55 @@ function buildModel(name: string, seed: number): tf.LayersModel {
   });
 }
 
-export async function federatedWdbc(o: WdbcDpOptions) {
-  // Raw features; every party scales with its own statistics (see the privacy note in the results).
+/**
+ * One split: a stratified 20% test set, the rest dealt IID to the hospitals. Every party
+ * standardizes its own records with its own statistics (a scaler never leaves its owner).
+ */
+async function wdbcSplit(seed: number, hospitals: number, scaling: 'local' | 'pooled') {
   const identity = {
     kind: 'none' as const,
     center: new Array<number>(30).fill(0),
     scale: new Array<number>(30).fill(1),
   };
   const { dataset: raw } = await loadWdbc({ scaler: identity });
-  const split = trainTestSplit(raw, { testFraction: 0.2, seed: o.seed, stratify: true });
-  const test = applyScaler(split.test, fitScaler(split.test, 'standard'));
-  const parts = partitionIid(split.train.n, o.hospitals, o.seed);
-  const hospitals = parts.map((idx) => {
-    const own = subset(split.train, idx);
-    return applyScaler(own, fitScaler(own, 'standard'));
-  });
-  const plans = hospitals.map((h) =>
-    planDpSgd({
-      targetEpsilon: o.epsilon,
-      delta: o.delta,
-      datasetSize: h.n,
-      expectedBatchSize: o.batchSize,
-      localEpochs: o.localEpochs,
-      rounds: o.rounds,
-    }),
-  );
-  const global = buildModel(o.model, o.seed);
-  const local = buildModel(o.model, o.seed);
-  const curve: { round: number; accuracy: number; loss: number }[] = [];
-  const random = o.noiseSeed === undefined ? createSecureRandom() : createSecureRandom({ seed: o.noiseSeed });
+  const split = trainTestSplit(raw, { testFraction: 0.2, seed, stratify: true });
+  const pooled = fitScaler(split.train, 'standard');
+  const scale = (d: Dataset) => applyScaler(d, scaling === 'local' ? fitScaler(d, 'standard') : pooled);
+  const test = scale(split.test);
+  const parts = partitionIid(split.train.n, hospitals, seed);
+  const locals = parts.map((idx) => scale(subset(split.train, idx)));
+  return { test, hospitals: locals };
+}
+
+type LocalTrainer = (model: tf.LayersModel, data: Dataset, hospital: number) => Promise<unknown>;
+
+/** FedAvg over the hospitals for `rounds` rounds; test accuracy and loss after each round. */
+async function fedAvg(
+  model: string,
+  initSeed: number,
+  rounds: number,
+  hospitals: Dataset[],
+  test: Dataset,
+  train: LocalTrainer,
+  averageFrom: number,
+) {
+  const global = buildModel(model, initSeed);
+  const local = buildModel(model, initSeed);
+  const probe = buildModel(model, initSeed);
+  const accuracy: number[] = [];
+  const loss: number[] = [];
+  const averaged: number[] = [];
   let weights = getFlatWeights(global);
-  for (let r = 1; r <= o.rounds; r++) {
+  const tail = new Float64Array(weights.length);
+  let tailCount = 0;
+  for (let r = 1; r <= rounds; r++) {
     const sum = new Float64Array(weights.length);
     let total = 0;
     for (let h = 0; h < hospitals.length; h++) {
       const data = hospitals[h]!;
-      const plan = plans[h]!;
       setFlatWeights(local, weights);
-      await trainDpSgd(local, data, {
-        noiseMultiplier: plan.noiseMultiplier,
-        clipNorm: o.clipNorm,
-        sampleRate: plan.sampleRate,
-        steps: plan.stepsPerRound,
-        learningRate: o.learningRate,
-        optimizer: o.optimizer,
-        random,
-      });
-      // FedAvg weighted by record counts. The counts are public here (each hospital's registered size).
+      await train(local, data, h);
+      // Weighted by record counts (public: each hospital's registered dataset size).
       const w = getFlatWeights(local);
       for (let i = 0; i < w.length; i++) sum[i]! += data.n * w[i]!;
       total += data.n;
@@ -202,17 +219,134 @@ export async function federatedWdbc(o: WdbcDpOptions) {
     weights = Float32Array.from(sum, (v) => v / total);
     setFlatWeights(global, weights);
     const ev = await evaluate(global, test);
-    curve.push({ round: r, accuracy: round(ev.accuracy), loss: round(ev.loss) });
-    log(`  round ${r}: test accuracy ${(100 * ev.accuracy).toFixed(2)}%  loss ${ev.loss.toFixed(4)}`);
+    accuracy.push(ev.accuracy);
+    loss.push(ev.loss);
+    // Iterate averaging (Polyak–Ruppert) of the global models from round `averageFrom` on: pure
+    // post-processing of what the server already holds, so it costs no privacy.
+    if (r >= averageFrom) {
+      for (let i = 0; i < weights.length; i++) tail[i]! += weights[i]!;
+      tailCount++;
+      setFlatWeights(
+        probe,
+        Float32Array.from(tail, (v) => v / tailCount),
+      );
+      averaged.push((await evaluate(probe, test)).accuracy);
+    } else {
+      averaged.push(ev.accuracy);
+    }
   }
   global.dispose();
   local.dispose();
+  probe.dispose();
+  return { accuracy, loss, averaged };
+}
+
+const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
+const sd = (v: number[]) => {
+  const m = mean(v);
+  return v.length > 1 ? Math.sqrt(v.reduce((x, y) => x + (y - m) ** 2, 0) / (v.length - 1)) : 0;
+};
+
+function summarize(runs: { accuracy: number[]; loss: number[]; averaged: number[] }[], rounds: number) {
+  const finals = runs.map((r) => r.accuracy[rounds - 1]!);
+  const avgFinals = runs.map((r) => r.averaged[rounds - 1]!);
   return {
-    accuracy: curve[curve.length - 1]!.accuracy,
-    curve,
-    testRecords: test.n,
-    hospitals: plans.map((p, i) => ({
-      records: hospitals[i]!.n,
+    accuracy: round(mean(finals)),
+    accuracySd: round(sd(finals)),
+    accuracyMin: round(Math.min(...finals)),
+    accuracyMax: round(Math.max(...finals)),
+    averagedAccuracy: round(mean(avgFinals)),
+    averagedAccuracySd: round(sd(avgFinals)),
+    averagedAccuracyMin: round(Math.min(...avgFinals)),
+    runs: runs.length,
+    curve: Array.from({ length: rounds }, (_, r) => ({
+      round: r + 1,
+      accuracy: round(mean(runs.map((x) => x.accuracy[r]!))),
+      accuracySd: round(sd(runs.map((x) => x.accuracy[r]!))),
+      averagedAccuracy: round(mean(runs.map((x) => x.averaged[r]!))),
+      loss: round(mean(runs.map((x) => x.loss[r]!))),
+    })),
+  };
+}
+
+export async function federatedWdbc(o: WdbcDpOptions) {
+  const random = o.noiseSeed === undefined ? createSecureRandom() : createSecureRandom({ seed: o.noiseSeed });
+  // Plans depend only on a hospital's record count (and the job settings): calibrate once per count.
+  const planCache = new Map<number, DpSgdPlan>();
+  const planFor = (n: number) => {
+    let plan = planCache.get(n);
+    if (!plan) {
+      plan = planDpSgd({
+        targetEpsilon: o.epsilon,
+        delta: o.delta,
+        datasetSize: n,
+        expectedBatchSize: o.batchSize,
+        localEpochs: o.localEpochs,
+        rounds: o.rounds,
+      });
+      planCache.set(n, plan);
+    }
+    return plan;
+  };
+  type Run = Awaited<ReturnType<typeof fedAvg>>;
+  const dpRuns: Run[] = [];
+  const plainRuns: Run[] = [];
+  const averageFrom = Math.max(1, Math.ceil(o.rounds * (1 - o.averageTail)) + 1);
+  let testRecords = 0;
+  for (const seed of o.splits) {
+    const { test, hospitals } = await wdbcSplit(seed, o.hospitals, o.scaling);
+    testRecords = test.n;
+    const plans = hospitals.map((h) => planFor(h.n));
+    for (let rep = 0; rep < o.repeats; rep++) {
+      const dp = await fedAvg(
+        o.model,
+        seed + rep,
+        o.rounds,
+        hospitals,
+        test,
+        (model, data, h) =>
+          trainDpSgd(model, data, {
+            noiseMultiplier: plans[h]!.noiseMultiplier,
+            clipNorm: o.clipNorm,
+            sampleRate: plans[h]!.sampleRate,
+            steps: plans[h]!.stepsPerRound,
+            learningRate: o.learningRate,
+            optimizer: o.optimizer,
+            random,
+          }),
+        averageFrom,
+      );
+      dpRuns.push(dp);
+      let line = `  split ${seed} run ${rep + 1}: DP accuracy by round ${dp.accuracy.map((a) => (100 * a).toFixed(1)).join(' ')}`;
+      if (o.baseline) {
+        const plain = await fedAvg(
+          o.model,
+          seed + rep,
+          o.rounds,
+          hospitals,
+          test,
+          (model, data) =>
+            trainLocal(model, data, {
+              epochs: o.baselineEpochs,
+              batchSize: 16,
+              learningRate: 0.1,
+              seed: seed + rep,
+            }),
+          averageFrom,
+        );
+        plainRuns.push(plain);
+        line += ` | non-private final ${(100 * plain.accuracy[o.rounds - 1]!).toFixed(1)}`;
+      }
+      log(line);
+    }
+  }
+  const plans = [...planCache.entries()].sort((a, b) => b[0] - a[0]);
+  return {
+    ...summarize(dpRuns, o.rounds),
+    ...(o.baseline ? { nonPrivate: summarize(plainRuns, o.rounds) } : {}),
+    testRecords,
+    hospitalPlans: plans.map(([records, p]) => ({
+      records,
       sampleRate: round(p.sampleRate, 6),
       stepsPerRound: p.stepsPerRound,
       totalSteps: p.totalSteps,
@@ -220,7 +354,7 @@ export async function federatedWdbc(o: WdbcDpOptions) {
       epsilon: round(p.epsilon, 6),
       order: p.order,
     })),
-    epsilon: Math.max(...plans.map((p) => p.epsilon)),
+    epsilon: Math.max(...plans.map(([, p]) => p.epsilon)),
     delta: o.delta,
     settings: { ...o },
   };
@@ -231,16 +365,16 @@ export async function federatedWdbc(o: WdbcDpOptions) {
 // ---------------------------------------------------------------------------------------------
 
 async function mia(o: { epsilon: number; delta: number; seed: number; members: number; epochs: number }) {
-  const all = await loadMnistPackage();
-  // Members and non-members drawn from the same pool at random: the attack's prior is 1/2.
-  const order = Int32Array.from({ length: all.n }, (_, i) => i);
-  const rng = createSecureRandom({ seed: o.seed });
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.uniform() * (i + 1)) % (i + 1);
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  const members = subset(all, order.subarray(0, o.members));
-  const nonMembers = subset(all, order.subarray(o.members, 2 * o.members));
+  // Members and non-members: two disjoint random halves of one random draw, so the attack's prior is 1/2.
+  const pool = await loadMnistPackage({ count: 2 * o.members, seed: o.seed });
+  const members = subset(
+    pool,
+    Int32Array.from({ length: o.members }, (_, i) => i),
+  );
+  const nonMembers = subset(
+    pool,
+    Int32Array.from({ length: o.members }, (_, i) => o.members + i),
+  );
   const out: Record<string, unknown> = {};
   for (const mode of ['plain', 'dp'] as const) {
     const m = buildBuiltinModel('fedavg-2nn', o.seed);
@@ -316,6 +450,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       seed: { type: 'string', default: '0' },
       'noise-seed': { type: 'string' },
       members: { type: 'string', default: '1000' },
+      repeats: { type: 'string', default: '3' },
+      splits: { type: 'string', default: '0,1,2,3,4,5,6,7,8,9' },
+      baseline: { type: 'boolean', default: false },
+      'baseline-epochs': { type: 'string', default: '5' },
+      scaling: { type: 'string', default: 'local' },
+      'average-tail': { type: 'string', default: '0.5' },
       'mia-epochs': { type: 'string', default: '30' },
     },
   });
@@ -372,7 +512,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       optimizer: values.optimizer === 'adam' ? 'adam' : 'sgd',
       model: values.model,
       hospitals: 3,
-      seed: Number(values.seed),
+      splits: values.splits.split(',').map(Number),
+      repeats: Number(values.repeats),
+      baseline: values.baseline,
+      scaling: values.scaling === 'pooled' ? 'pooled' : 'local',
+      baselineEpochs: Number(values['baseline-epochs']),
+      averageTail: Number(values['average-tail']),
       ...(values['noise-seed'] !== undefined ? { noiseSeed: Number(values['noise-seed']) } : {}),
     };
     log(`WDBC over 3 hospitals, record-level DP at epsilon ${o.epsilon}, delta ${o.delta}`);

@@ -77,6 +77,8 @@ export interface PerExampleGradients {
    * result (DP-SGD folds its 1/(expected batch size) in here to save a pass).
    */
   clippedSum(x: tf.Tensor, y: tf.Tensor2D, clipNorm: number, scale?: number): ClippedBatch;
+  /** Frees the engine's own tensors (patch-extraction filters); the model is untouched. */
+  dispose(): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -441,6 +443,14 @@ export function createPerExampleGradients(
   return {
     variables,
     layers: layersInfo,
+    dispose() {
+      for (const s of steps) {
+        if (s.kind === 'linear' && s.conv?.eye) {
+          s.conv.eye.dispose();
+          delete s.conv.eye;
+        }
+      }
+    },
 
     norms(x, y) {
       return tf.tidy(() => {
@@ -655,6 +665,7 @@ function modelLoop(
     layers: model.layers
       .filter((l) => l.trainableWeights.length > 0)
       .map((l) => ({ name: l.name, method: 'model-loop' as const })),
+    dispose() {},
     norms: (x, y) => tf.tidy(() => normsOf(perExample(x, y).per, x.shape[0])),
     grads: (x, y) => tf.tidy(() => perExample(x, y).per),
     clippedSum(x, y, clipNorm, scale = 1) {

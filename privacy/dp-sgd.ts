@@ -219,6 +219,7 @@ export async function trainDpSgd(
     clipped = clippedCount.dataSync()[0]!;
   } finally {
     optimizer.dispose();
+    engine.dispose();
     tf.dispose([...anchor, lossSum, clippedCount]);
     // Conservative on abort or error: the steps taken changed the model in place, so they count.
     options.accountant?.compose({

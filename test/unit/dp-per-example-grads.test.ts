@@ -103,7 +103,7 @@ describe('per-example gradients (vectorized) equal the per-example loop to 1e-5'
     m.dispose();
   });
 
-  test('lenet5: convolutions (same and valid padding) through im2col, pooling, dense', () => {
+  test('lenet5: convolutions (same and valid padding) by one depthwise correlation, pooling, dense', () => {
     const m = buildBuiltinModel('lenet5', 4);
     // C1 and C3 materialize per-example kernels (cheaper there); C5 has one output position.
     expect(checkAgainstLoop(m, 4, 10, 2)).toEqual([
@@ -201,16 +201,32 @@ describe('per-example gradients (vectorized) equal the per-example loop to 1e-5'
   });
 
   test('does not leak tensors', () => {
-    const m = buildBuiltinModel('wdbc-mlp', 1);
-    const engine = createPerExampleGradients(m);
-    const { x, y } = batch(7, [30], 2, 9);
+    const init = tf.initializers.glorotUniform({ seed: 1 });
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [8, 8, 4],
+          filters: 32,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          kernelInitializer: init,
+        }),
+        tf.layers.conv2d({ filters: 3, kernelSize: 3, kernelInitializer: init }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: init }),
+      ],
+    });
+    const { x, y } = batch(5, [8, 8, 4], 2, 9);
     const before = tf.memory().numTensors;
+    const engine = createPerExampleGradients(m);
     for (let i = 0; i < 3; i++) {
       const r = engine.clippedSum(x, y, 1);
       tf.dispose([...r.sums, r.norms, r.lossSum]);
       tf.dispose(engine.norms(x, y));
       tf.dispose(engine.grads(x, y));
     }
+    engine.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, y]);
     m.dispose();
