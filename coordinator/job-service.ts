@@ -83,6 +83,13 @@ export function wireJob(j: JobRecord): Job {
       roundDeadlineMs: s.roundDeadlineMs,
       fromVersion: s.fromVersion ?? '',
       feePerRound: s.feePerRound,
+      privacy: {
+        mode: s.privacy.mode,
+        targetEpsilon: s.privacy.targetEpsilon,
+        targetDelta: s.privacy.delta,
+        clipNorm: s.privacy.clipNorm,
+        noiseMultiplier: s.privacy.noiseMultiplier ?? 0,
+      },
       seed: s.seed,
     },
     state: STATE[j.state],
@@ -147,6 +154,16 @@ export function specFromWire(w: JobSpec__Output | null): JobSpecInput {
   ];
   for (const [k, v] of nonzero) if (v) out[k] = v;
   if (w.strategy?.name) out.strategy = { name: w.strategy.name, params: w.strategy.params ?? {} };
+  const p = w.privacy;
+  if (p && (p.mode || p.targetEpsilon || p.noiseMultiplier)) {
+    out.privacy = {
+      ...(p.mode ? { mode: p.mode } : {}),
+      ...(p.targetEpsilon ? { targetEpsilon: p.targetEpsilon } : {}),
+      ...(p.targetDelta ? { delta: p.targetDelta } : {}),
+      ...(p.clipNorm ? { clipNorm: p.clipNorm } : {}),
+      ...(p.noiseMultiplier ? { noiseMultiplier: p.noiseMultiplier } : {}),
+    };
+  }
   return out as JobSpecInput;
 }
 
@@ -207,6 +224,7 @@ export function createJobService(deps: { store: JobStore; runner: JobRunner }): 
           parentVersion: v.parent ?? '',
           metrics: v.metrics,
           createdUnixMs: v.createdAt,
+          epsilonSpent: v.epsilon,
         })),
       };
     },

@@ -46,6 +46,23 @@ export const jobSpecSchema = z
     validationFraction: z.number().min(0).lt(1).default(0.2),
     /** Seeds initial weights, sampling and local shuffling (never privacy noise). @defaultValue 0 */
     seed: z.number().int().min(0).default(0),
+    /**
+     * Differential privacy. `record` (the default): every worker runs DP-SGD and calibrates its noise
+     * so the whole job (all rounds, all local steps) stays within `targetEpsilon` at `delta` for each
+     * of its patients; `none` trains without DP and must be asked for explicitly.
+     * @defaultValue { mode: 'record', targetEpsilon: 1, delta: 1e-5, clipNorm: 1 }
+     */
+    privacy: z
+      .object({
+        mode: z.enum(['record', 'none']).default('record'),
+        targetEpsilon: z.number().positive().max(1000).default(1),
+        delta: z.number().gt(0).lt(1).default(1e-5),
+        clipNorm: z.number().positive().default(1),
+        /** Fixed sigma instead of calibrating from targetEpsilon. */
+        noiseMultiplier: z.number().nonnegative().optional(),
+      })
+      .strict()
+      .default({ mode: 'record', targetEpsilon: 1, delta: 1e-5, clipNorm: 1 }),
     /** Fee per round in AIDOC base units (a decimal integer string); "0" means no fee and no escrow. @defaultValue '0' */
     feePerRound: z
       .string()

@@ -15,6 +15,8 @@ export interface RoundRecord {
   /** e.g. accuracy/loss (federated evaluation of the new global model), train_loss. */
   metrics: Record<string, number>;
   numExamples: number;
+  /** Epsilon each participating dataset has spent on this job after this round (record-level DP). */
+  epsilon: Record<string, number>;
   startedAt: number;
   closedAt: number;
   version: string;
@@ -29,6 +31,8 @@ export interface ModelVersionRecord {
   sha256: string;
   params: number;
   metrics: Record<string, number>;
+  /** Epsilon per dataset spent on the job up to this version. */
+  epsilon: Record<string, number>;
   createdAt: number;
 }
 

@@ -63,10 +63,13 @@ export function createLedgerHooks(o: LedgerHooksOptions): CoordinatorHooks {
           sha256: r.sha256,
           parent: r.parent ? (contentIds.get(r.parent) ?? null) : null,
           metrics: r.metrics,
-          epsilonPerDataset: {},
+          epsilonPerDataset: r.epsilon,
         },
         settlement: { participants },
-        epsilonSpends: [],
+        epsilonSpends: Object.entries(r.epsilonSpends).map(([datasetId, epsilon]) => ({
+          datasetId,
+          epsilon,
+        })),
       });
       contentIds.set(r.versionId, contentId);
       o.log?.(

@@ -115,6 +115,9 @@ export interface CommittedRound {
   sha256: string;
   parent?: string;
   metrics: Record<string, number>;
+  /** Epsilon per dataset spent on the job up to this round, and what this round added. */
+  epsilon: Record<string, number>;
+  epsilonSpends: Record<string, number>;
   participants: { workerId: string; fingerprint: string; numExamples: number }[];
 }
 
@@ -192,6 +195,7 @@ export class RoundEngine {
       let global = getFlatWeights(model);
       const strategy = createStrategy(spec.strategy.name, spec.strategy.params);
       let parent = spec.fromVersion;
+      const jobEpsilon: Record<string, number> = {};
       for (let round = 1; round <= spec.rounds; round++) {
         if (signal.aborted) break;
         this.#store.update(jobId, { currentRound: round });
@@ -209,6 +213,12 @@ export class RoundEngine {
           metrics: { ...record.summary.metrics, ...evalMetrics },
           closedAt: Date.now(),
         };
+        // Each dataset's spend this round: its new job total minus its previous one (RDP totals are
+        // not additive, but these increments telescope to the exact total).
+        const spends: Record<string, number> = {};
+        for (const [d, e] of Object.entries(summary.epsilon))
+          spends[d] = Math.max(0, e - (jobEpsilon[d] ?? 0));
+        Object.assign(jobEpsilon, summary.epsilon);
         this.#store.addVersion(
           {
             versionId,
@@ -218,6 +228,7 @@ export class RoundEngine {
             sha256,
             params: global.length,
             metrics: summary.metrics,
+            epsilon: { ...jobEpsilon },
             createdAt: Date.now(),
           },
           global,
@@ -229,6 +240,8 @@ export class RoundEngine {
           sha256,
           ...(parent ? { parent } : {}),
           metrics: summary.metrics,
+          epsilon: { ...jobEpsilon },
+          epsilonSpends: spends,
           participants: record.results.map((r) => ({
             workerId: r.workerId,
             fingerprint: this.#registry.get(r.workerId)?.fingerprint ?? '',
@@ -320,6 +333,19 @@ export class RoundEngine {
           learningRate: spec.learningRate,
           proximalMu: 0,
           seed: spec.seed * 1_000_003 + round * 101 + attempt,
+          ...(spec.privacy.mode === 'record'
+            ? {
+                privacy: {
+                  targetEpsilon: spec.privacy.targetEpsilon,
+                  delta: spec.privacy.delta,
+                  clipNorm: spec.privacy.clipNorm,
+                  ...(spec.privacy.noiseMultiplier !== undefined
+                    ? { noiseMultiplier: spec.privacy.noiseMultiplier }
+                    : {}),
+                  totalRounds: spec.rounds,
+                },
+              }
+            : {}),
         });
         const phase = await this.#runPhase(
           job,
@@ -346,11 +372,21 @@ export class RoundEngine {
           });
           for (const r of phase.results) this.#registry.recordServed(r.workerId);
           const trainLoss = weightedMean(phase.results, 'loss');
+          // What each participating dataset has spent on this job so far, as its worker accounts it.
+          const epsilon: Record<string, number> = {};
+          for (const r of phase.results) {
+            const e = r.metrics.epsilon;
+            const dataset = this.#registry
+              .get(r.workerId)
+              ?.capabilities.datasets.find((d) => d.schemaId === spec.schemaId);
+            if (e !== undefined && dataset) epsilon[dataset.datasetId] = e;
+          }
           const summary: RoundRecord = {
             round,
             participants: phase.results.map((r) => r.workerId),
             failures: allFailures,
             metrics: trainLoss === undefined ? {} : { train_loss: trainLoss },
+            epsilon,
             numExamples: phase.accumulator.totalExamples,
             startedAt,
             closedAt: Date.now(),

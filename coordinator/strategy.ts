@@ -19,6 +19,14 @@ export interface LocalTrainConfig {
   /** FedProx proximal coefficient; 0 for plain local SGD. */
   proximalMu: number;
   seed: number;
+  /** Record-level DP the workers must apply (see JobSpec.privacy); absent: train without DP. */
+  privacy?: {
+    targetEpsilon: number;
+    delta: number;
+    clipNorm: number;
+    noiseMultiplier?: number;
+    totalRounds: number;
+  };
 }
 
 export interface ClientResult {

@@ -56,6 +56,16 @@ export function toWireTask(t: TaskAssignment, payloads: PayloadStore): Task {
       },
       seed: t.config.seed,
       validationFraction: t.validationFraction,
+      totalRounds: t.config.privacy?.totalRounds ?? 0,
+      privacy: t.config.privacy
+        ? {
+            mode: 'record',
+            targetEpsilon: t.config.privacy.targetEpsilon,
+            targetDelta: t.config.privacy.delta,
+            clipNorm: t.config.privacy.clipNorm,
+            noiseMultiplier: t.config.privacy.noiseMultiplier ?? 0,
+          }
+        : { mode: 'none' },
     },
     deadlineUnixMs: t.deadline,
     nonce: t.nonce,

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeError } from '../common/errors.js';
 import { loadKit } from '../common/pki-kit.js';
 import { provisionFederation } from '../common/pki-federation.js';
 import { startCoordinator } from '../coordinator/coordinator.js';
@@ -35,6 +36,8 @@ export interface DemoOptions {
   workers?: number;
   /** Folder for the federation, the hospitals' files and the model. @defaultValue a new temp folder */
   dir?: string;
+  /** Record-level DP (the default) at this epsilon per hospital dataset over the whole job, or none. @defaultValue { mode: 'record', epsilon: 1 } */
+  privacy?: { mode: 'record'; epsilon: number } | { mode: 'none' };
   json: boolean;
   io: CommandIo;
   signal: AbortSignal;
@@ -53,6 +56,13 @@ export interface DemoSummary {
   finalAccuracy: number | null;
   model: string;
   federation: string;
+  /** Record-level DP: the target and what each hospital's dataset spent on the job (its worker's accountant). */
+  privacy: {
+    mode: 'record' | 'none';
+    targetEpsilon: number | null;
+    delta: number | null;
+    epsilonPerDataset: Record<string, number>;
+  };
   /** The job's books on the chain after it ended (embedded EVM running the real contracts). */
   ledger: JobReportJson | null;
   seconds: number;
@@ -95,6 +105,7 @@ export async function writeHospitalFiles(
 export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
   const rounds = o.rounds ?? 20;
+  const privacy = o.privacy ?? { mode: 'record', epsilon: 1 };
   const n = o.workers ?? 3;
   const dir = o.dir ? resolve(o.dir) : await mkdtemp(join(tmpdir(), 'aidoc-demo-'));
   await mkdir(dir, { recursive: true });
@@ -134,6 +145,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
   });
   o.io.err(`coordinator listening on ${coordinator.server.address} (mutual TLS)`);
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
+  const vendor = createGrpcClient(await loadKit(fed.vendors[0]!.dir), 'JobService');
   const children: ChildProcess[] = hospitals.map((h, i) => {
     const child = spawn(
       process.execPath,
@@ -147,18 +159,37 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         files[i]!.csv,
         '--schema',
         files[i]!.schema,
+        '--state',
+        join(dir, 'state', h),
       ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
+    let lastLine = '';
     child.stderr?.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line.trim() && !o.json) o.io.err(`  [${h}] ${line}`);
+      for (const line of d.toString().split('\n')) {
+        if (!line.trim()) continue;
+        lastLine = line;
+        if (!o.json) o.io.err(`  [${h}] ${line}`);
+      }
+    });
+    // A hospital process that dies before the job ends would otherwise leave the job waiting for a
+    // quorum; stop it at once with the reason.
+    child.once('exit', (code, sig) => {
+      if (stopping) return;
+      const why = `worker ${h} exited (${sig ?? `code ${code}`}): ${lastLine}`;
+      o.io.err(`aidoc demo: ${why}`);
+      if (jobId) void vendor.CancelJob({ jobId, reason: why }).catch(() => {});
+      else workerFailure = why;
     });
     return child;
   });
-  const vendor = createGrpcClient(await loadKit(fed.vendors[0]!.dir), 'JobService');
+  let jobId: string | undefined;
+  let workerFailure: string | undefined;
+  let stopping = false;
   try {
+    if (workerFailure) throw makeError(`a hospital worker could not start: ${workerFailure}`, 'INTERNAL');
     const { job } = await vendor.SubmitJob({
       spec: {
         name: 'wdbc-fedavg-demo',
@@ -173,9 +204,20 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         roundDeadlineMs: 60_000,
         seed: 1,
         feePerRound: FEE_PER_ROUND.toString(),
+        privacy:
+          privacy.mode === 'record'
+            ? { mode: 'record', targetEpsilon: privacy.epsilon, targetDelta: 1e-5, clipNorm: 1 }
+            : { mode: 'none' },
       },
     });
-    o.io.err(`vendor submitted ${job!.jobId}: wdbc-mlp, FedAvg, ${rounds} rounds over ${n} hospitals`);
+    jobId = job!.jobId;
+    if (workerFailure) await vendor.CancelJob({ jobId, reason: workerFailure });
+    o.io.err(
+      `vendor submitted ${job!.jobId}: wdbc-mlp, FedAvg, ${rounds} rounds over ${n} hospitals, ` +
+        (privacy.mode === 'record'
+          ? `record-level DP at epsilon ${privacy.epsilon} (delta 1e-5) per hospital`
+          : 'no differential privacy'),
+    );
     await followJob(vendor, job!.jobId, o.json ? { out: () => {}, err: () => {} } : o.io, {
       json: false,
       signal: o.signal,
@@ -211,10 +253,17 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       finalAccuracy: roundsOut[roundsOut.length - 1]?.accuracy ?? null,
       model: modelDir,
       federation: fed.out,
+      privacy: {
+        mode: privacy.mode,
+        targetEpsilon: privacy.mode === 'record' ? privacy.epsilon : null,
+        delta: privacy.mode === 'record' ? 1e-5 : null,
+        epsilonPerDataset: coordinator.store.versions(final.jobId).at(-1)?.epsilon ?? {},
+      },
       ledger: report ? jobReportJson(report) : null,
       seconds: +((performance.now() - started) / 1000).toFixed(1),
     };
   } finally {
+    stopping = true;
     vendor.close();
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(

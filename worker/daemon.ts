@@ -31,6 +31,9 @@ import { useTrainingBackend, type TrainingBackendName } from '../training/backen
 import { buildModel, type ModelSpec } from '../training/model-spec.js';
 import { evaluate, trainLocal } from '../training/train.js';
 import { getFlatWeights, setFlatWeights } from '../training/weights.js';
+import { calibrateNoiseMultiplier } from '../privacy/calibrate.js';
+import { trainDpSgd } from '../privacy/dp-sgd.js';
+import { PrivacyBudget } from './privacy-budget.js';
 
 export interface WorkerDataset {
   /** Unscaled records; the worker fits scaling on its own training part. */
@@ -56,6 +59,11 @@ export interface WorkerOptions {
   pollWaitMs?: number;
   /** Sees every message this worker sends, serialized as on the wire (before TLS). For audits and tests. */
   wireTap?: (method: string, bytes: Buffer) => void;
+  /**
+   * This hospital's privacy budget (epsilon cap per dataset, spends kept across restarts).
+   * @defaultValue an in-memory budget with a cap of 10
+   */
+  budget?: PrivacyBudget;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -103,6 +111,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     return s;
   };
   const ds = options.data.dataset;
+  // Unique across the federation: the chain's PrivacyLedger and the coordinator key spends by it.
+  const datasetId = `${options.kit.manifest.name}/${ds.name}`;
+  const budget = options.budget ?? (await PrivacyBudget.open(undefined, 10));
+  const noiseByJob = new Map<string, number>();
   let wait = backoff.initialMs;
   try {
     while (!options.signal.aborted) {
@@ -121,7 +133,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
               features: ['plain'],
               datasets: [
                 {
-                  datasetId: ds.name,
+                  datasetId,
                   schemaId: options.data.schemaId,
                   schemaName: ds.name,
                   featureShape: ds.featureShape,
@@ -287,14 +299,53 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
     const started = performance.now();
     const mu = cfg?.strategy?.params?.mu ?? 0;
-    const r = await trainLocal(model, train, {
+    const plain = {
       epochs: cfg?.localEpochs || 1,
       batchSize: cfg?.batchSize || 32,
       learningRate: cfg?.learningRate || 0.05,
       seed: Number(cfg?.seed ?? 0),
       proximalMu: mu,
       signal,
-    });
+    };
+    const metrics: Record<string, number> = {};
+    let r;
+    const privacy = cfg?.privacy;
+    if (privacy?.mode === 'record') {
+      // Record-level DP-SGD: Poisson sampling at q = B/N, per-example clipping to C, Gaussian noise
+      // sigma*C from node:crypto. Sigma is calibrated here, for this dataset, so the whole job stays
+      // within the target; the round is charged to the budget file before training starts.
+      const q = Math.min(1, plain.batchSize / train.n);
+      const steps = Math.max(1, Math.round(plain.epochs / q));
+      const delta = privacy.targetDelta || 1e-5;
+      let sigma = privacy.noiseMultiplier > 0 ? privacy.noiseMultiplier : noiseByJob.get(task.jobId);
+      if (sigma === undefined) {
+        sigma = calibrateNoiseMultiplier({
+          targetEpsilon: privacy.targetEpsilon,
+          delta,
+          sampleRate: q,
+          steps,
+          rounds: Math.max(1, cfg?.totalRounds ?? 1),
+        }).noiseMultiplier;
+        noiseByJob.set(task.jobId, sigma);
+      }
+      const spent = await budget.charge(
+        { datasetId, jobId: task.jobId, noiseMultiplier: sigma, sampleRate: q, steps, delta },
+        privacy.targetEpsilon,
+      );
+      r = await trainDpSgd(model, train, {
+        ...plain,
+        noiseMultiplier: sigma,
+        clipNorm: privacy.clipNorm || 1,
+        sampleRate: q,
+        steps,
+      });
+      metrics.epsilon = spent.jobEpsilon;
+      metrics.epsilon_dataset_total = spent.datasetEpsilon;
+      metrics.noise_multiplier = sigma;
+    } else {
+      r = await trainLocal(model, train, plain);
+    }
+    metrics.loss = r.loss;
     const local = getFlatWeights(model);
     const delta = new Float32Array(local.length);
     for (let i = 0; i < local.length; i++) delta[i] = local[i]! - global[i]!;
@@ -307,7 +358,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           jobId: task.jobId,
           round: task.round,
           numExamples: train.n,
-          metrics: { loss: r.loss },
+          metrics,
           nonce: task.nonce,
           payload: header,
           trainMs: Math.round(performance.now() - started),

@@ -1,14 +1,16 @@
 import { makeError } from '../../common/errors.js';
 import { runFederatedDemo } from '../../demo/federated-demo.js';
 import type { CliCommand } from '../command.js';
-import { intFlag, optionalString } from '../flags.js';
+import { intFlag, numberFlag, optionalString } from '../flags.js';
 
 export const demoCommand: CliCommand = {
   path: ['demo'],
   summary: 'Run the main job on embedded defaults: a federation of three hospitals on this machine',
   details: `Provisions a throw-away federation (CA, coordinator, three hospital workers, one vendor),
 gives each hospital a third of the shipped WDBC breast-cancer records, starts the coordinator and
-three worker processes, submits a FedAvg job as the vendor over mutual TLS, shows live progress,
+three worker processes, submits a FedAvg job as the vendor over mutual TLS (each hospital trains
+with record-level DP-SGD at epsilon 1 unless told otherwise; the fee is escrowed on an embedded
+EVM chain and paid out as rebates), shows live progress,
 and prints accuracy per round (federated evaluation on each hospital's held-out records), the
 final test accuracy and where the model is. Nothing to install, no server to run.
 
@@ -22,6 +24,13 @@ With --json, stdout carries one line:
       valueName: 'DIR',
       description: 'Keep the federation and model here (default: a new temp folder)',
     },
+    epsilon: {
+      type: 'string',
+      valueName: 'E',
+      default: '1',
+      description: "Record-level DP: each hospital's epsilon over the whole job (delta 1e-5)",
+    },
+    'no-dp': { type: 'boolean', description: 'Train without differential privacy' },
     json: { type: 'boolean', description: 'Print one final JSON summary line on stdout' },
   },
   async run({ flags, io, signal }) {
@@ -31,6 +40,7 @@ With --json, stdout carries one line:
       rounds: intFlag(flags, 'rounds', 1),
       workers,
       dir: optionalString(flags, 'dir'),
+      privacy: flags['no-dp'] ? { mode: 'none' } : { mode: 'record', epsilon: numberFlag(flags, 'epsilon') },
       json: Boolean(flags.json),
       io,
       signal,
@@ -48,6 +58,14 @@ With --json, stdout carries one line:
       io.out(
         `final test accuracy: ${summary.finalAccuracy === null ? 'n/a' : (100 * summary.finalAccuracy).toFixed(2) + '%'} (federated evaluation on the hospitals' held-out records)`,
       );
+      if (summary.privacy.mode === 'record') {
+        const spent = Object.entries(summary.privacy.epsilonPerDataset).map(
+          ([d, e]) => `${d} ${e.toFixed(3)}`,
+        );
+        io.out(
+          `privacy: record-level DP-SGD, target epsilon ${summary.privacy.targetEpsilon} at delta ${summary.privacy.delta}; spent: ${spent.join(', ')}`,
+        );
+      } else io.out('privacy: none (--no-dp)');
       if (summary.model) io.out(`model: ${summary.model} (TF.js Layers format: model.json + weights)`);
     }
     return summary.state === 'completed' ? 0 : 1;

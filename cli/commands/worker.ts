@@ -1,11 +1,12 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { PrivacyBudget } from '../../worker/privacy-budget.js';
 import { loadKit } from '../../common/pki-kit.js';
 import { makeError } from '../../common/errors.js';
 import type { TrainingBackendName } from '../../training/backend.js';
 import { runWorker } from '../../worker/daemon.js';
 import { loadWorkerDataset } from '../../worker/worker-dataset.js';
 import type { CliCommand } from '../command.js';
-import { optionalString, requireString } from '../flags.js';
+import { numberFlag, optionalString, requireString } from '../flags.js';
 
 export const workerStartCommand: CliCommand = {
   path: ['worker', 'start'],
@@ -35,6 +36,17 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
       default: 'wasm',
       description: 'TensorFlow.js backend',
     },
+    'epsilon-cap': {
+      type: 'string',
+      valueName: 'X',
+      default: '10',
+      description: "Cap on each dataset's total epsilon over all jobs",
+    },
+    state: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Where the privacy budget is kept across restarts (default: .aidoc/worker-<name>)',
+    },
   },
   async run({ flags, io, signal }) {
     const kit = await loadKit(resolve(requireString(flags, 'kit')));
@@ -53,9 +65,18 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
     io.err(
       `worker ${kit.identity.name}: ${data.dataset.n} records of schema '${data.schemaId}'; dialing ${optionalString(flags, 'coordinator') ?? kit.manifest.coordinatorAddress}`,
     );
+    const stateDir = resolve(optionalString(flags, 'state') ?? join('.aidoc', `worker-${kit.identity.name}`));
+    const budget = await PrivacyBudget.open(
+      join(stateDir, 'privacy-budget.json'),
+      numberFlag(flags, 'epsilon-cap'),
+    );
+    io.err(
+      `worker ${kit.identity.name}: privacy budget in ${stateDir} (cap epsilon ${budget.cap} per dataset)`,
+    );
     await runWorker({
       kit,
       data,
+      budget,
       address: optionalString(flags, 'coordinator'),
       backend: optionalString(flags, 'backend') as TrainingBackendName,
       signal,

@@ -20,7 +20,7 @@ export interface TestFederation {
   files: { csv: string; schema: string }[];
   kit(role: 'worker' | 'vendor' | 'operator', index?: number): Promise<Kit>;
   /** Starts hospital i's worker process; its stderr is kept in `logs[i]`. */
-  startWorker(i: number): ChildProcess;
+  startWorker(i: number, extraArgs?: string[]): ChildProcess;
   logs: string[];
   close(): Promise<void>;
 }
@@ -56,7 +56,7 @@ export async function startTestFederation(
       loadKit(
         (role === 'worker' ? fed.workers : role === 'vendor' ? fed.vendors : fed.operators)[index]!.dir,
       ),
-    startWorker(i) {
+    startWorker(i, extraArgs = []) {
       const child = spawn(
         process.execPath,
         [
@@ -69,6 +69,9 @@ export async function startTestFederation(
           files[i]!.csv,
           '--schema',
           files[i]!.schema,
+          '--state',
+          join(dir, 'state', fed.workers[i]!.name),
+          ...extraArgs,
         ],
         {
           stdio: ['ignore', 'ignore', 'pipe'],

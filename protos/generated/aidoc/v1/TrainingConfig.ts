@@ -24,6 +24,11 @@ export interface TrainingConfig {
    * Fraction of the worker's records used for local validation metrics (0 = none).
    */
   'validationFraction'?: (number | string);
+  /**
+   * Rounds the job will run in total: a worker calibrates its DP noise so the whole job stays within
+   * privacy.target_epsilon (it still refuses any round past its own dataset's cap).
+   */
+  'totalRounds'?: (number);
 }
 
 /**
@@ -46,4 +51,9 @@ export interface TrainingConfig__Output {
    * Fraction of the worker's records used for local validation metrics (0 = none).
    */
   'validationFraction': (number);
+  /**
+   * Rounds the job will run in total: a worker calibrates its DP noise so the whole job stays within
+   * privacy.target_epsilon (it still refuses any round past its own dataset's cap).
+   */
+  'totalRounds': (number);
 }

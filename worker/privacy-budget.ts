@@ -1,0 +1,124 @@
+/**
+ * A hospital's privacy budget, kept by its worker: the RDP curve each dataset has spent over every
+ * job and round, and per job, in a file that survives restarts. A round that would take a dataset
+ * past the cap its hospital set is refused BEFORE training, and a spend is written (fsynced) before
+ * the update it pays for leaves the worker, so a crash can over-count but never under-count.
+ */
+import { open, readFile, rename, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { makeError } from '../common/errors.js';
+import { createRdpAccountant, type RdpAccountant } from '../privacy/rdp-accountant.js';
+
+interface Curve {
+  orders: number[];
+  rdp: number[];
+}
+
+interface BudgetFile {
+  version: 1;
+  datasets: Record<string, { total: Curve; jobs: Record<string, Curve> }>;
+}
+
+export interface RoundSpend {
+  datasetId: string;
+  jobId: string;
+  noiseMultiplier: number;
+  sampleRate: number;
+  steps: number;
+  delta: number;
+}
+
+export interface SpendResult {
+  /** The dataset's epsilon over all jobs after this round. */
+  datasetEpsilon: number;
+  /** The job's epsilon for this dataset after this round. */
+  jobEpsilon: number;
+}
+
+export class PrivacyBudget {
+  #state: BudgetFile = { version: 1, datasets: {} };
+
+  private constructor(
+    readonly file: string | undefined,
+    /** The hospital's cap on each dataset's total epsilon. */
+    readonly cap: number,
+  ) {}
+
+  /** Opens (or creates) the budget file; without a file the budget lives in memory only. */
+  static async open(file: string | undefined, cap: number): Promise<PrivacyBudget> {
+    if (!(cap > 0)) throw makeError(`the epsilon cap must be > 0, got ${cap}`, 'INVALID_ARGUMENT');
+    const b = new PrivacyBudget(file, cap);
+    if (file) {
+      try {
+        b.#state = JSON.parse(await readFile(file, 'utf8')) as BudgetFile;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw makeError(
+            `cannot read the privacy budget file ${file}: ${(e as Error).message}; refusing to train without knowing what was spent`,
+            'INVALID_ARGUMENT',
+            { file },
+          );
+        }
+      }
+    }
+    return b;
+  }
+
+  #accountant(curve: Curve | undefined): RdpAccountant {
+    return createRdpAccountant(curve ? { orders: curve.orders, rdp: curve.rdp } : {});
+  }
+
+  /** Epsilon spent so far by a dataset (all jobs) at `delta`. */
+  spent(datasetId: string, delta: number): number {
+    const d = this.#state.datasets[datasetId];
+    return d ? this.#accountant(d.total).getEpsilon(delta).epsilon : 0;
+  }
+
+  /**
+   * Charges one round to the dataset and the job, or refuses with PRIVACY_BUDGET_EXHAUSTED (and
+   * charges nothing) if the dataset's total would pass the cap or the job's would pass `jobTarget`.
+   */
+  async charge(s: RoundSpend, jobTarget: number): Promise<SpendResult> {
+    const d = this.#state.datasets[s.datasetId] ?? { total: undefined as unknown as Curve, jobs: {} };
+    const step = { noiseMultiplier: s.noiseMultiplier, sampleRate: s.sampleRate, steps: s.steps };
+    const total = this.#accountant(d.total).compose(step);
+    const job = this.#accountant(d.jobs[s.jobId]).compose(step);
+    const datasetEpsilon = total.getEpsilon(s.delta).epsilon;
+    const jobEpsilon = job.getEpsilon(s.delta).epsilon;
+    const before = this.spent(s.datasetId, s.delta);
+    if (datasetEpsilon > this.cap) {
+      throw makeError(
+        `dataset ${s.datasetId} has spent epsilon ${before.toFixed(3)} of its cap ${this.cap}; this round would take it to ${datasetEpsilon.toFixed(3)}, so it is refused before training`,
+        'PRIVACY_BUDGET_EXHAUSTED',
+        { datasetId: s.datasetId, spent: before, cap: this.cap, wouldBe: datasetEpsilon },
+      );
+    }
+    if (jobEpsilon > jobTarget * (1 + 1e-9)) {
+      throw makeError(
+        `job ${s.jobId} would spend epsilon ${jobEpsilon.toFixed(3)} of dataset ${s.datasetId}, past the job's target ${jobTarget}; refused before training`,
+        'PRIVACY_BUDGET_EXHAUSTED',
+        { datasetId: s.datasetId, jobId: s.jobId, wouldBe: jobEpsilon, target: jobTarget },
+      );
+    }
+    this.#state.datasets[s.datasetId] = {
+      total: { orders: [...total.orders], rdp: [...total.rdp] },
+      jobs: { ...d.jobs, [s.jobId]: { orders: [...job.orders], rdp: [...job.rdp] } },
+    };
+    await this.#save();
+    return { datasetEpsilon, jobEpsilon };
+  }
+
+  async #save(): Promise<void> {
+    if (!this.file) return;
+    await mkdir(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(this.#state));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.file);
+  }
+}
