@@ -35,11 +35,12 @@
  * Slice). The filter changes every training step, so it is rebuilt on every call; XNNPACK packs it
  * when the operator is created, and the operator is freed with it.
  *
- * Measured (process CPU time, best of 9, 2-core machine shared with other jobs, Node 20, SIMD),
- * backend kernel -> this one: LeNet-5 at batch 32: C3 (32x14x14x6, 5x5 -> 16) 9.4 -> 2.0 ms,
- * C5 (32x5x5x16, 5x5 -> 120) 1.8 -> 0.2 ms, C1 (32x28x28x1, 5x5 -> 6, same) 7.5 -> 1.0 ms;
- * fedavg-cnn C2 (32x14x14x32, 5x5 -> 64, same) 317 -> 27 ms; 3x3 stride 2 (32x16x16x16 -> 32)
- * 11 -> 2 ms. Calls under ~8k multiply-adds go to the backend's kernel, which wins there.
+ * Measured (process CPU time, best of 9, on this 2-core machine shared with other jobs, Node 20,
+ * SIMD), the backend's kernel -> this one. LeNet-5 at batch 32: C1 (32x28x28x1, 5x5 -> 6, same)
+ * 5.7 -> 1.1 ms, C3 (32x14x14x6, 5x5 -> 16) 9.4 -> 1.7 ms, C5 (32x5x5x16, 5x5 -> 120) 1.8 -> 0.2 ms;
+ * one whole LeNet-5 training step 35 -> 19 ms. fedavg-cnn's C2 (32x14x14x32, 5x5 -> 64, same)
+ * 321 -> 25 ms; 3x3 stride 2 (32x16x16x16 -> 32, same) 11 -> 1.6 ms. Calls under ~8k
+ * multiply-adds go to the backend's kernel, which wins there (see `nativeBelowMacs`).
  *
  * Contract (as for the filter-gradient kernel next to this file):
  * - The result has exactly `inputShape`. The forward output's height and width are taken from
@@ -79,9 +80,9 @@ export interface WasmConv2DBackpropInputAttrs {
 export interface WasmConv2DBackpropInputOptions {
   /**
    * Below this many multiply-adds of the forward convolution (dy size x KH x KW x Ci), calls go
-   * to the backend's own kernel, which is faster there: ours pays a fixed 10-40 us for its 3-5
+   * to the backend's own kernel, which is faster there: ours pays a fixed 10-30 us for its 3-5
    * kernel calls. Measured crossover on this machine: between 4.3k multiply-adds (backend 17 us,
-   * ours 37 us) and 18k (backend 36 us, ours 22 us). 0 sends every NHWC float32 call to ours.
+   * ours 28 us) and 18k (backend 37 us, ours 29 us). 0 sends every NHWC float32 call to ours.
    * @defaultValue 8192
    */
   nativeBelowMacs?: number;
@@ -279,8 +280,9 @@ function planAxis(
  * Picks the blocking per axis from a cost model of XNNPACK's convolution on WASM SIMD: time grows
  * with output positions x taps x output channels rounded up to a multiple of 8 (its register
  * tile). Blocking a thin result fills the lanes at the price of more taps. On LeNet-5's first
- * layer (32x28x28x1, 5x5 -> 6) the measured times were 2.6 ms unblocked, 0.98 ms at 2x2, 1.28 ms
- * at 3x3 and 0.92 ms at 4x4, in the model's proportions (1 : 0.36 : 0.50 : 0.32).
+ * layer (32x28x28x1, 5x5 -> 6) the convolution took 2.64 ms unblocked and 1.25, 1.02, 1.64, 1.35 ms
+ * blocked 2x2, 2x3 (the model's pick), 3x3, 4x4; the model's costs are 1 : 0.36 : 0.30 : 0.50 :
+ * 0.32, the same ranking but for 4x4, which it slightly overrates.
  */
 function planAxes(
   [kh, kw]: [number, number],
