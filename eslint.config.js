@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { importX } from 'eslint-plugin-import-x';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'ledger/generated/**', 'protos/generated/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'ledger/generated/**', 'protos/generated/**', '.*/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
