@@ -9,12 +9,7 @@ import type { Task } from '../protos/generated/aidoc/v1/Task.js';
 import type { UpdateHeader__Output } from '../protos/generated/aidoc/v1/UpdateHeader.js';
 import type { CallContext, WorkerServiceImplementation } from './transport/grpc-server.js';
 import { MAX_CHUNK_BYTES } from './transport/chunks.js';
-import {
-  bytesToFloat32,
-  chunkedMessages,
-  describePayload,
-  receiveChunked,
-} from './transport/payload-stream.js';
+import { bytesToFloat32, describePayload, receiveChunked } from './transport/payload-stream.js';
 import type { PayloadStore, RoundEngine, TaskAssignment } from './round-engine.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
@@ -132,8 +127,25 @@ export function createWorkerService(deps: {
     *FetchPayload(req: FetchPayloadRequest__Output, ctx): Generator<PayloadPart> {
       session(req.sessionId, ctx);
       const item = payloads.get(req.ref);
-      const { header, chunks } = describePayload(item.bytes, { elementCount: item.elements });
-      for (const m of chunkedMessages(header, chunks)) yield m;
+      // The store already holds the digest: no re-hashing of the whole vector for every worker.
+      const chunkCount = Math.ceil(item.bytes.byteLength / MAX_CHUNK_BYTES);
+      const { header } = describePayload(new Uint8Array(0));
+      yield {
+        header: {
+          ...header,
+          byteLength: item.bytes.byteLength,
+          sha256: item.sha256,
+          chunkCount,
+          chunkSize: MAX_CHUNK_BYTES,
+          elementCount: item.elements,
+        },
+      };
+      for (let seq = 0; seq < chunkCount; seq++) {
+        yield {
+          chunk: { seq, data: item.bytes.subarray(seq * MAX_CHUNK_BYTES, (seq + 1) * MAX_CHUNK_BYTES) },
+        };
+      }
+      yield { trailer: { chunkCount } };
     },
 
     async PushUpdate(requests, ctx) {

@@ -92,8 +92,20 @@ export function callerOf(call: AuthenticatedCall): Caller {
       },
     );
   }
-  return readCertificateIdentity(cert.raw);
+  // Parsing the certificate was the largest single cost in the coordinator's CPU profile; the same
+  // few certificates call over and over, so remember them (the TLS layer has already verified them).
+  const key = cert.raw.toString('base64');
+  let identity = identityCache.get(key);
+  if (!identity) {
+    identity = readCertificateIdentity(cert.raw);
+    if (identityCache.size >= IDENTITY_CACHE_SIZE) identityCache.delete(identityCache.keys().next().value!);
+    identityCache.set(key, identity);
+  }
+  return identity;
 }
+
+const IDENTITY_CACHE_SIZE = 1024;
+const identityCache = new Map<string, Caller>();
 
 /** Throws PERMISSION_DENIED unless `caller`'s role may call `service`. */
 export function authorizeService(service: AidocServiceName, caller: Caller): void {

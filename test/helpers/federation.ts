@@ -40,7 +40,7 @@ export async function startTestFederation(
   const files = await writeHospitalFiles(dir, hospitals);
   const coordinator = await startCoordinator({
     kit: await loadKit(fed.coordinator.dir),
-    registry: { heartbeatIntervalMs: options.heartbeatMs ?? 200 },
+    registry: { heartbeatIntervalMs: options.heartbeatMs ?? 500 },
     pollMs: 50,
     hooks: options.hooks,
   });

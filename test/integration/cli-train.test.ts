@@ -73,4 +73,4 @@ test('every command answers --help', async () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('Usage: aidoc');
   }
-});
+}, 300_000);

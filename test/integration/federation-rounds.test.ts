@@ -32,6 +32,8 @@ const WDBC_JOB = {
   learningRate: 0.05,
   strategy: { name: 'fedavg', params: {} },
   seed: 1,
+  // These tests are about the protocol; DP in rounds has its own test (federation-privacy).
+  privacy: { mode: 'none' },
 };
 
 async function submit(f: TestFederation, spec: Record<string, unknown>): Promise<string> {

@@ -24,6 +24,7 @@ describe('aidoc.v1 contract', () => {
       FetchPayload: 'unary->stream',
       PushUpdate: 'stream->unary',
       ReportEvaluation: 'unary->unary',
+      ReportFailure: 'unary->unary',
       PullOpenRequest: 'unary->unary',
       PushOpenResult: 'stream->unary',
     });
