@@ -1,15 +1,15 @@
 /**
  * Differential privacy benchmark.
  *
- *   npm run bench -- dp [--seconds 4] [--batch 32] [--rounds 3] [--loop]
+ *   npm run bench -- dp [--seconds 6] [--batch 32] [--rounds 6] [--loop]
  *   npm run bench -- dp --accuracy [--epsilon 1] [--delta 1e-5] [--fl-rounds 10] ...
  *   npm run bench -- dp --mia
  *
  * Default: DP-SGD throughput (records per second, Poisson batches of expected size --batch,
  * clipped per-example gradients, crypto Gaussian noise) divided by plain `trainLocal` throughput at
  * the same batch size, for `wdbc-mlp` and `lenet5`: `mlpThroughputRatio`, `cnnThroughputRatio`.
- * Plain and DP windows alternate (--rounds times each) so load from other processes hits both
- * alike. `--loop` also measures the naive per-example loop (Opacus' baseline) for comparison.
+ * Plain and DP windows alternate (--rounds pairs, order flipped every pair) and the ratio is the
+ * median of the per-pair ratios, so load from other processes hits both alike. `--loop` also measures the naive per-example loop (Opacus' baseline) for comparison.
  *
  * `--accuracy`: WDBC split over three simulated hospitals (IID), FedAvg of their record-level
  * DP-SGD updates, test accuracy on a held-out stratified 20% after every round; each hospital's
@@ -91,17 +91,26 @@ async function ratio(
   };
   await plainRun(); // warm-up: kernels compiled, buffers sized
   await dpRun();
+  // Load from other processes drifts: alternate the order of the two windows in every round and
+  // take the median of the per-round ratios (pooled rates are reported too).
   const totals = { plain: { samples: 0, seconds: 0 }, dp: { samples: 0, seconds: 0 } };
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    for (const [key, run] of [
-      ['plain', plainRun],
-      ['dp', dpRun],
-    ] as const) {
-      const w = await window(run, seconds / rounds);
+    const order = r % 2 === 0 ? (['plain', 'dp'] as const) : (['dp', 'plain'] as const);
+    const rate = { plain: 0, dp: 0 };
+    for (const key of order) {
+      const w = await window(key === 'plain' ? plainRun : dpRun, seconds / rounds);
       totals[key].samples += w.samples;
       totals[key].seconds += w.seconds;
+      rate[key] = w.samples / w.seconds;
     }
+    ratios.push(rate.dp / rate.plain);
   }
+  ratios.sort((x, y) => x - y);
+  const median =
+    ratios.length % 2 === 1
+      ? ratios[(ratios.length - 1) / 2]!
+      : (ratios[ratios.length / 2 - 1]! + ratios[ratios.length / 2]!) / 2;
   const plain = totals.plain.samples / totals.plain.seconds;
   const dp = totals.dp.samples / totals.dp.seconds;
   let naive: number | undefined;
@@ -111,7 +120,7 @@ async function ratio(
     naive = w.samples / w.seconds;
   }
   m.dispose();
-  return { plain, dp, ratio: dp / plain, naive };
+  return { plain, dp, ratio: median, pooledRatio: dp / plain, ratios, naive };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +373,21 @@ export async function federatedWdbc(o: WdbcDpOptions) {
 // Membership inference
 // ---------------------------------------------------------------------------------------------
 
-async function mia(o: { epsilon: number; delta: number; seed: number; members: number; epochs: number }) {
+interface MiaOptions {
+  epsilon: number;
+  delta: number;
+  seed: number;
+  members: number;
+  /** Epochs of the non-private model (long, to overfit as an unprotected model would). */
+  epochs: number;
+  /** DP-SGD settings of the private model. */
+  dpEpochs: number;
+  dpBatch: number;
+  dpLearningRate: number;
+  dpClip: number;
+}
+
+async function mia(o: MiaOptions) {
   // Members and non-members: two disjoint random halves of one random draw, so the attack's prior is 1/2.
   const pool = await loadMnistPackage({ count: 2 * o.members, seed: o.seed });
   const members = subset(
@@ -386,15 +409,15 @@ async function mia(o: { epsilon: number; delta: number; seed: number; members: n
         targetEpsilon: o.epsilon,
         delta: o.delta,
         datasetSize: members.n,
-        expectedBatchSize: 64,
-        localEpochs: o.epochs,
+        expectedBatchSize: o.dpBatch,
+        localEpochs: o.dpEpochs,
       });
       await trainDpSgd(m, members, {
         noiseMultiplier: plan.noiseMultiplier,
-        clipNorm: 1,
+        clipNorm: o.dpClip,
         sampleRate: plan.sampleRate,
         steps: plan.stepsPerRound,
-        learningRate: 0.5,
+        learningRate: o.dpLearningRate,
       });
       epsilon = plan.epsilon;
     }
@@ -431,9 +454,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const { values } = parseArgs({
     args,
     options: {
-      seconds: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '6' },
       batch: { type: 'string', default: '32' },
-      rounds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '6' },
       loop: { type: 'boolean', default: false },
       accuracy: { type: 'boolean', default: false },
       mia: { type: 'boolean', default: false },
@@ -457,6 +480,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       scaling: { type: 'string', default: 'local' },
       'average-tail': { type: 'string', default: '0.5' },
       'mia-epochs': { type: 'string', default: '30' },
+      'mia-dp-epochs': { type: 'string', default: '15' },
+      'mia-dp-batch': { type: 'string', default: '128' },
+      'mia-dp-lr': { type: 'string', default: '0.1' },
+      'mia-dp-clip': { type: 'string', default: '1' },
     },
   });
   const backend = await useTrainingBackend('wasm');
@@ -468,18 +495,21 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     log(`throughput, batch ${batch}, ${seconds}s per method per model, ${rounds} alternating windows`);
     const mlp = await ratio('wdbc-mlp', [30], 2, batch, seconds, rounds, values.loop);
     log(
-      `  wdbc-mlp: plain ${mlp.plain.toFixed(0)}/s  dp ${mlp.dp.toFixed(0)}/s  ratio ${mlp.ratio.toFixed(3)}` +
+      `  wdbc-mlp: plain ${mlp.plain.toFixed(0)}/s  dp ${mlp.dp.toFixed(0)}/s  median ratio ${mlp.ratio.toFixed(3)}` +
+        ` (per window: ${mlp.ratios.map((r) => r.toFixed(2)).join(' ')})` +
         (mlp.naive ? `  naive loop ${mlp.naive.toFixed(0)}/s` : ''),
     );
     const cnn = await ratio('lenet5', [28, 28, 1], 10, batch, seconds, rounds, values.loop);
     log(
-      `  lenet5:   plain ${cnn.plain.toFixed(0)}/s  dp ${cnn.dp.toFixed(0)}/s  ratio ${cnn.ratio.toFixed(3)}` +
+      `  lenet5:   plain ${cnn.plain.toFixed(0)}/s  dp ${cnn.dp.toFixed(0)}/s  median ratio ${cnn.ratio.toFixed(3)}` +
+        ` (per window: ${cnn.ratios.map((r) => r.toFixed(2)).join(' ')})` +
         (cnn.naive ? `  naive loop ${cnn.naive.toFixed(0)}/s` : ''),
     );
     Object.assign(result, {
       batchSize: batch,
       mlpThroughputRatio: round(mlp.ratio, 3),
       cnnThroughputRatio: round(cnn.ratio, 3),
+      pooledRatios: { wdbcMlp: round(mlp.pooledRatio, 3), lenet5: round(cnn.pooledRatio, 3) },
       samplesPerSecond: {
         wdbcMlp: {
           plain: Math.round(mlp.plain),
@@ -531,6 +561,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       seed: Number(values.seed),
       members: Number(values.members),
       epochs: Number(values['mia-epochs']),
+      dpEpochs: Number(values['mia-dp-epochs']),
+      dpBatch: Number(values['mia-dp-batch']),
+      dpLearningRate: Number(values['mia-dp-lr']),
+      dpClip: Number(values['mia-dp-clip']),
     });
   }
   return result;

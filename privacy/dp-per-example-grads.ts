@@ -323,6 +323,9 @@ interface NormPart {
   kbo?: boolean;
   /** Layer-loop fallback: per-example gradients of each variable, [B, ...shape]. */
   perVar?: tf.Tensor[];
+  /** Dense layer on vectors: its input [B, K] and output gradient [B, O] as they are. */
+  a2?: tf.Tensor2D;
+  g2?: tf.Tensor2D;
 }
 
 interface Backward {
@@ -413,6 +416,14 @@ export function createPerExampleGradients(
       if (step.bias) sq = tf.add(sq, tf.sum(tf.square(tf.sum(g3, 1)), 1));
       return { sq: sq as tf.Tensor1D, g3, per, kbo };
     }
+    if (step.method === 'dense' && !step.conv && a.rank === 2 && g.rank === 2) {
+      // The common case (a dense layer on vectors) without a single reshape: kernel launches are
+      // most of a small model's step time.
+      const gsq = tf.sum(tf.square(g), 1);
+      const asq = tf.sum(tf.square(a), 1);
+      const sq = tf.mul(step.bias ? tf.add(asq, 1) : asq, gsq);
+      return { sq: sq as tf.Tensor1D, a2: a as tf.Tensor2D, g2: g as tf.Tensor2D };
+    }
     const { p3, crs } = patches(step, a);
     let sq: tf.Tensor;
     if (step.method === 'dense') {
@@ -491,11 +502,20 @@ export function createPerExampleGradients(
         const norms = tf.sqrt<tf.Tensor1D>(
           parts.length === 1 ? parts[0]!.sq : tf.addN(parts.map((p) => p.sq)),
         );
-        // Opacus' factor: C / (||g|| + 1e-6), capped at 1; `scale` folded in.
-        const factor = tf.mul<tf.Tensor1D>(tf.minimum(tf.div(clipNorm, tf.add(norms, 1e-6)), 1), scale);
+        // Opacus' factor C / (||g|| + 1e-6) capped at 1, times `scale`: min(scale·C / (||g|| + 1e-6), scale).
+        const factor = tf.minimum<tf.Tensor1D>(tf.div(scale * clipNorm, tf.add(norms, 1e-6)), scale);
+        let column: tf.Tensor2D | undefined;
         const out: (tf.Tensor | undefined)[] = [];
         weighted.forEach((s, i) => {
           const part = parts[i]!;
+          if (part.a2 && part.g2 && s.kind === 'linear') {
+            // Σ_i c_i a_i ⊗ g_i = aᵀ (c ⊙ g), and the bias sum Σ_i c_i g_i.
+            column ??= tf.reshape(factor, [b, 1]);
+            const gc = tf.mul(part.g2, column);
+            place(out, s.kernel, tf.matMul(part.a2, gc, true, false));
+            if (s.bias) place(out, s.bias, tf.sum(gc, 0));
+            return;
+          }
           if (s.kind === 'layer-loop') {
             part.perVar!.forEach((t, j) => {
               const flat = tf.matMul(tf.reshape(factor, [1, b]), tf.reshape(t, [b, -1]));
