@@ -119,6 +119,8 @@ function torchPeer(batchSize: number, seconds: number, threads: number) {
     torch: string;
     threads: number;
     mlp: number;
+    mlpWall: number;
+    cnnWall: number;
     cnn: number;
   };
 }
