@@ -9,6 +9,7 @@ import { compileJobSpec, type JobSpecInput } from './job-spec.js';
 import { JobStore, type JobRecord } from './job-store.js';
 import { createAdminService, createJobService, type JobRunner } from './job-service.js';
 import { PayloadStore, RoundEngine, type RoundHooks, type TaskAssignment } from './round-engine.js';
+import type { VersionStore } from '../model-registry/version-store.js';
 import { createGrpcServer, type GrpcServer } from './transport/grpc-server.js';
 import { createWorkerService } from './worker-service.js';
 import { WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
@@ -22,6 +23,8 @@ export interface CoordinatorOptions {
   pollMs?: number;
   /** Book-keeping (e.g. the ledger): escrow at submission, per-round records, refunds. @defaultValue none */
   hooks?: CoordinatorHooks;
+  /** Stores every committed version in the model store, for the ledger and `aidoc model pull`. @defaultValue none */
+  versions?: VersionStore;
   /** @defaultValue no logging */
   log?: (line: string) => void;
 }
@@ -115,6 +118,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     pollMs: options.pollMs,
     log: options.log,
     hooks: options.hooks,
+    versions: options.versions,
   });
   const runner = new InProcessRunner(store, engine, options.hooks ?? {});
   const server = await createGrpcServer({

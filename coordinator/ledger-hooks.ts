@@ -53,14 +53,15 @@ export function createLedgerHooks(o: LedgerHooksOptions): CoordinatorHooks {
         }
         return { worker: w.address, records: p.numExamples };
       });
-      const contentId = `sha256:${r.sha256}`;
+      // With a model store the chain records the version manifest (content id and its SHA-256),
+      // which names and digests the TF.js files; without one, only the weights' digest.
+      const contentId = r.stored?.contentId ?? `sha256:${r.sha256}`;
       await ledger.recordRound({
         jobId: r.job.jobId,
         round: r.round,
         version: {
-          // Until versions are stored in the model store, the content id names the weights' digest.
           contentId,
-          sha256: r.sha256,
+          sha256: r.stored?.sha256 ?? r.sha256,
           parent: r.parent ? (contentIds.get(r.parent) ?? null) : null,
           metrics: r.metrics,
           epsilonPerDataset: r.epsilon,

@@ -23,6 +23,7 @@ import { useTrainingBackend } from '../training/backend.js';
 import { createStrategy } from './create-strategy.js';
 import type { JobSpec } from './job-spec.js';
 import type { JobRecord, JobStore, RoundRecord } from './job-store.js';
+import type { StoredVersionRef, VersionStore } from '../model-registry/version-store.js';
 import type {
   AggregationStrategy,
   ClientFailure,
@@ -113,6 +114,8 @@ export interface CommittedRound {
   versionId: string;
   /** SHA-256 (hex) of the flat weight vector. */
   sha256: string;
+  /** With a model store: the version manifest's content id and SHA-256 (hex), what the chain records. */
+  stored?: StoredVersionRef;
   parent?: string;
   metrics: Record<string, number>;
   /** Epsilon per dataset spent on the job up to this round, and what this round added. */
@@ -135,6 +138,8 @@ export interface RoundEngineOptions {
   registry: WorkerRegistry<TaskAssignment>;
   /** @defaultValue none */
   hooks?: RoundHooks;
+  /** Stores each committed version in the model store (before `roundCommitted`). @defaultValue none */
+  versions?: VersionStore;
   store: JobStore;
   payloads: PayloadStore;
   /** How often health is checked while a round waits. @defaultValue 250 ms */
@@ -164,6 +169,7 @@ export class RoundEngine {
   readonly #log: (line: string) => void;
   readonly #open = new Map<string, OpenTask>();
   readonly #hooks: RoundHooks;
+  readonly #versions: VersionStore | undefined;
   /** Final weights per job, for the caller that wants to save the model. */
   readonly finalWeights = new Map<
     string,
@@ -178,6 +184,7 @@ export class RoundEngine {
     this.#evalDeadlineMs = options.evaluationDeadlineMs;
     this.#log = options.log ?? (() => {});
     this.#hooks = options.hooks ?? {};
+    this.#versions = options.versions;
   }
 
   /** Runs a queued job to its end. Never throws for job-level failures: they end the job as failed. */
@@ -233,11 +240,26 @@ export class RoundEngine {
           },
           global,
         );
+        const stored = await this.#versions?.commit(
+          {
+            versionId,
+            job: jobId,
+            round,
+            ...(parent ? { parent } : {}),
+            model: spec.model,
+            ...shape,
+            weights: global,
+            metrics: summary.metrics,
+            epsilon: { ...jobEpsilon },
+          },
+          { signal },
+        );
         await this.#hooks.roundCommitted?.({
           job: this.#store.get(jobId),
           round,
           versionId,
           sha256,
+          ...(stored ? { stored } : {}),
           ...(parent ? { parent } : {}),
           metrics: summary.metrics,
           epsilon: { ...jobEpsilon },

@@ -28,6 +28,9 @@ import { devAccount } from '../ledger/dev-accounts.js';
 import { ensureDevParticipants } from '../ledger/dev-setup.js';
 import { jobReportJson, jobReportText, type JobReportJson } from '../ledger/report.js';
 import type { CommandIo } from '../cli/command.js';
+import { createLocalModelStore } from '../model-registry/store-local.js';
+import { createVersionStore } from '../model-registry/version-store.js';
+import { pullFromLedger } from '../model-registry/ledger-pull.js';
 
 export interface DemoOptions {
   /** @defaultValue 20 */
@@ -38,6 +41,11 @@ export interface DemoOptions {
   dir?: string;
   /** Record-level DP (the default) at this epsilon per hospital dataset over the whole job, or none. @defaultValue { mode: 'record', epsilon: 1 } */
   privacy?: { mode: 'record'; epsilon: number } | { mode: 'none' };
+  /**
+   * Pull the final version into this folder after the job, through the same path as
+   * `aidoc model pull` (checked against the chain). @defaultValue no pull
+   */
+  out?: string;
   json: boolean;
   io: CommandIo;
   signal: AbortSignal;
@@ -55,6 +63,10 @@ export interface DemoSummary {
   }[];
   finalAccuracy: number | null;
   model: string;
+  /** The final version in the model store (DIR/store) and on chain, or null if none was committed. */
+  version: { id: string; contentId: string; sha256: string; store: string; ledgerState: string } | null;
+  /** Where `out` pulled the final version, or null. */
+  pulled: string | null;
   federation: string;
   /** Record-level DP: the target and what each hospital's dataset spent on the job (its worker's accountant). */
   privacy: {
@@ -122,7 +134,11 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
   const files = await writeHospitalFiles(dir, hospitals);
   // The embedded chain: the real contracts on an in-process EVM, persisted to a file in `dir`.
   await mkdir(join(dir, 'ledger'), { recursive: true });
-  const ledger = await createEmbeddedLedger({ stateFile: join(dir, 'ledger', 'chain.jsonl') });
+  const ledgerState = join(dir, 'ledger', 'chain.jsonl');
+  const ledger = await createEmbeddedLedger({ stateFile: ledgerState });
+  // Every committed round becomes a version in the embedded model store; the chain records its id.
+  const storeDir = join(dir, 'store');
+  const modelStore = await createLocalModelStore({ dir: storeDir });
   const records = await Promise.all(
     files.map(async (f) => (await readFile(f.csv, 'utf8')).trim().split('\n').length - 1),
   );
@@ -142,6 +158,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     registry: { heartbeatIntervalMs: 500 },
     pollMs: 100,
     hooks: createLedgerHooks({ ledger, vendorAddress: (v) => devAccount(v).address }),
+    versions: createVersionStore({ store: modelStore }),
   });
   o.io.err(`coordinator listening on ${coordinator.server.address} (mutual TLS)`);
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
@@ -239,6 +256,23 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     await ledger.flush({ timeoutMs: 60_000 });
     const report = (await ledger.job(final.jobId)) ? await ledger.jobReport(final.jobId) : undefined;
     if (report && !o.json) for (const line of ['', 'ledger:', ...jobReportText(report)]) o.io.err(line);
+    const last = report?.versions.at(-1);
+    const version = last
+      ? {
+          id: `${final.jobId}@${last.round}`,
+          contentId: last.contentId,
+          sha256: last.sha256,
+          store: storeDir,
+          ledgerState,
+        }
+      : null;
+    let pulled: string | null = null;
+    if (version && o.out) {
+      // The same function `aidoc model pull` runs, against the same chain and store.
+      pulled = (
+        await pullFromLedger({ ledger, store: modelStore, ref: version.id, outDir: o.out, signal: o.signal })
+      ).dir;
+    }
     const roundsOut = final.rounds.map((r) => ({
       round: r.round,
       accuracy: r.metrics.accuracy ?? null,
@@ -252,6 +286,8 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       rounds: roundsOut,
       finalAccuracy: roundsOut[roundsOut.length - 1]?.accuracy ?? null,
       model: modelDir,
+      version,
+      pulled,
       federation: fed.out,
       privacy: {
         mode: privacy.mode,
@@ -271,5 +307,6 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     );
     await coordinator.close();
     await ledger.close();
+    await modelStore.close();
   }
 }

@@ -31,6 +31,11 @@ With --json, stdout carries one line:
       description: "Record-level DP: each hospital's epsilon over the whole job (delta 1e-5)",
     },
     'no-dp': { type: 'boolean', description: 'Train without differential privacy' },
+    out: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'Pull the final version into DIR, verified against the chain (as `aidoc model pull`)',
+    },
     json: { type: 'boolean', description: 'Print one final JSON summary line on stdout' },
   },
   async run({ flags, io, signal }) {
@@ -40,6 +45,7 @@ With --json, stdout carries one line:
       rounds: intFlag(flags, 'rounds', 1),
       workers,
       dir: optionalString(flags, 'dir'),
+      out: optionalString(flags, 'out'),
       privacy: flags['no-dp'] ? { mode: 'none' } : { mode: 'record', epsilon: numberFlag(flags, 'epsilon') },
       json: Boolean(flags.json),
       io,
@@ -67,6 +73,15 @@ With --json, stdout carries one line:
         );
       } else io.out('privacy: none (--no-dp)');
       if (summary.model) io.out(`model: ${summary.model} (TF.js Layers format: model.json + weights)`);
+      if (summary.version) {
+        const v = summary.version;
+        io.out(`version ${v.id}: content id ${v.contentId} (sha256 ${v.sha256}, on chain)`);
+        io.out(
+          `pull it: aidoc model pull ${v.id} --store ${v.store} --ledger-state ${v.ledgerState} --out DIR`,
+        );
+      }
+      if (summary.pulled)
+        io.out(`pulled ${summary.version?.id ?? ''} into ${summary.pulled}, verified against the chain`);
     }
     return summary.state === 'completed' ? 0 : 1;
   },

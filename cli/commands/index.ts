@@ -10,6 +10,7 @@ import {
   jobWatchCommand,
   workersCommand,
 } from './job.js';
+import { modelCommands } from './model.js';
 import { modelsCommand } from './models.js';
 import { ownerCommands } from './owner.js';
 import { privacyEpsilonCommand, privacyNoiseCommand } from './privacy.js';
@@ -34,5 +35,6 @@ export const commands: CliCommand[] = [
   privacyEpsilonCommand,
   privacyNoiseCommand,
   ...ledgerCommands,
+  ...modelCommands,
   ...ownerCommands,
 ];
