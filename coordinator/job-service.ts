@@ -82,6 +82,7 @@ export function wireJob(j: JobRecord): Job {
       roundDeadlineMs: s.roundDeadlineMs,
       fromVersion: s.fromVersion ?? '',
       seed: s.seed,
+      secureAggregation: s.secureAggregation ? 'SECURE_AGGREGATION_MODE_ON' : 'SECURE_AGGREGATION_MODE_OFF',
     },
     state: STATE[j.state],
     currentRound: j.currentRound,
@@ -144,6 +145,9 @@ export function specFromWire(w: JobSpec__Output | null): JobSpecInput {
   ];
   for (const [k, v] of nonzero) if (v) out[k] = v;
   if (w.strategy?.name) out.strategy = { name: w.strategy.name, params: w.strategy.params ?? {} };
+  // UNSPECIFIED leaves the default (on); only an explicit OFF turns secure aggregation off.
+  if (w.secureAggregation === 'SECURE_AGGREGATION_MODE_OFF') out.secureAggregation = false;
+  else if (w.secureAggregation === 'SECURE_AGGREGATION_MODE_ON') out.secureAggregation = true;
   return out as JobSpecInput;
 }
 

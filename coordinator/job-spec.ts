@@ -46,6 +46,13 @@ export const jobSpecSchema = z
     validationFraction: z.number().min(0).lt(1).default(0.2),
     /** Seeds initial weights, sampling and local shuffling (never privacy noise). @defaultValue 0 */
     seed: z.number().int().min(0).default(0),
+    /**
+     * Aggregate updates under homomorphic encryption: the coordinator sums ciphertexts it cannot
+     * read, and one participating hospital opens only the verified sum (docs/secure-aggregation.md).
+     * Turn it off only where the coordinator may see each hospital's update.
+     * @defaultValue true
+     */
+    secureAggregation: z.boolean().default(true),
     /** Start from these weights (a committed version) instead of fresh ones. */
     fromVersion: z.string().optional(),
   })

@@ -21,6 +21,7 @@ import { buildModel } from '../training/model-spec.js';
 import { modelToBytes, saveModelFolder } from '../training/model-files.js';
 import { setFlatWeights } from '../training/weights.js';
 import { followJob } from '../cli/commands/job.js';
+import { provisionKitExtensions } from '../cli/commands/provision.js';
 import type { CommandIo } from '../cli/command.js';
 
 export interface DemoOptions {
@@ -30,6 +31,8 @@ export interface DemoOptions {
   workers?: number;
   /** Folder for the federation, the hospitals' files and the model. @defaultValue a new temp folder */
   dir?: string;
+  /** Aggregate under homomorphic encryption (the job default). @defaultValue true */
+  secureAggregation?: boolean;
   json: boolean;
   io: CommandIo;
   signal: AbortSignal;
@@ -97,6 +100,9 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     vendors: ['demo-vendor'],
     coordinatorAddress: `127.0.0.1:${port}`,
     force: true,
+    // As `aidoc provision`: hospital kits get the CKKS keys, so the job below runs with secure
+    // aggregation (the default) and the coordinator never sees one hospital's update.
+    extensions: provisionKitExtensions,
   });
   const files = await writeHospitalFiles(dir, hospitals);
   const coordinator = await startCoordinator({
@@ -144,9 +150,13 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         minWorkers: n,
         roundDeadlineMs: 60_000,
         seed: 1,
+        secureAggregation:
+          o.secureAggregation === false ? 'SECURE_AGGREGATION_MODE_OFF' : 'SECURE_AGGREGATION_MODE_ON',
       },
     });
-    o.io.err(`vendor submitted ${job!.jobId}: wdbc-mlp, FedAvg, ${rounds} rounds over ${n} hospitals`);
+    o.io.err(
+      `vendor submitted ${job!.jobId}: wdbc-mlp, FedAvg, ${rounds} rounds over ${n} hospitals, ${o.secureAggregation === false ? 'plain aggregation' : 'secure aggregation (CKKS)'}`,
+    );
     await followJob(vendor, job!.jobId, o.json ? { out: () => {}, err: () => {} } : o.io, {
       json: false,
       signal: o.signal,

@@ -35,6 +35,12 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
       default: 'wasm',
       description: 'TensorFlow.js backend',
     },
+    'state-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      description:
+        'Persistent folder for the opener ledger of secure aggregation (default: DIR/state inside the kit)',
+    },
   },
   async run({ flags, io, signal }) {
     const kit = await loadKit(resolve(requireString(flags, 'kit')));
@@ -58,6 +64,9 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
       data,
       address: optionalString(flags, 'coordinator'),
       backend: optionalString(flags, 'backend') as TrainingBackendName,
+      ...(optionalString(flags, 'state-dir')
+        ? { stateDir: resolve(optionalString(flags, 'state-dir')!) }
+        : {}),
       signal,
       log: (l) => io.err(`worker ${kit.identity.name}: ${l}`),
     });
