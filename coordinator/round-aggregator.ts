@@ -47,11 +47,11 @@ export interface RoundAggregator {
   /** The attempt's phase closed: updates still streaming are dropped, later ones refused. */
   close(): void;
   /**
-   * Σ nᵢ·Δᵢ / Σ nᵢ over the accepted updates. Throws an error carrying `info.failure` (see
-   * {@link aggregationFailure}) when it cannot be had this attempt: the engine records the failure and
-   * retries the round with fresh training.
+   * Σ nᵢ·Δᵢ / Σ nᵢ over the accepted updates, after the phase closed with `failures`. Throws an
+   * error carrying `info.failure` (see {@link aggregationFailure}) when it cannot be had this
+   * attempt: the engine records the failure and retries the round with fresh training.
    */
-  mean(signal: AbortSignal): Promise<Float32Array>;
+  mean(args: { signal: AbortSignal; failures: readonly ClientFailure[] }): Promise<Float32Array>;
   /** Frees what the aggregator holds (WASM memory for the secure one). */
   dispose(): void;
 }

@@ -359,20 +359,25 @@ export class RoundEngine {
           );
           if (phase.results.length >= quorum && !signal.aborted) {
             try {
-              meanDelta = await aggregator.mean(signal);
+              meanDelta = await aggregator.mean({ signal, failures: phase.failures });
             } catch (e) {
               const failure = failureOf(e);
               if (!failure) throw e;
               // The aggregation itself failed (e.g. the opener dropped): data, and a retried round.
-              phase.failures.push(failure);
-              this.#registry.recordFailure(failure.workerId, {
-                jobId: job.jobId,
-                round,
-                kind: failure.kind,
-                detail: failure.detail,
-                at: Date.now(),
-              });
-              this.#store.emit(job.jobId, { type: 'worker_dropped', round, failure });
+              // A worker already failed in this attempt (an opener that missed the deadline) is
+              // recorded once; the round's `attempts` shows the retry.
+              this.#log(`job ${job.jobId} round ${round} attempt ${attempt}: ${failure.detail}`);
+              if (!phase.failures.some((f) => f.workerId === failure.workerId)) {
+                phase.failures.push(failure);
+                this.#registry.recordFailure(failure.workerId, {
+                  jobId: job.jobId,
+                  round,
+                  kind: failure.kind,
+                  detail: failure.detail,
+                  at: Date.now(),
+                });
+                this.#store.emit(job.jobId, { type: 'worker_dropped', round, failure });
+              }
             }
           }
         } finally {

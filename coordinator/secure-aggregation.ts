@@ -375,7 +375,19 @@ export async function createSecureAggregation(options: SecureAggregationOptions)
           phaseClosed = true;
           for (const s of [...streams]) s.abort();
         },
-        async mean(signal) {
+        async mean({ signal, failures }) {
+          // An opener that missed the round or dropped will not answer: retry at once, not after the
+          // open deadline. (Its contributions named it, so no other worker may open them.)
+          const gone = failures.find(
+            (f) => f.workerId === openerId && (f.kind === 'timeout' || f.kind === 'dropped'),
+          );
+          if (gone) {
+            throw aggregationFailure({
+              workerId: openerId,
+              kind: gone.kind,
+              detail: `the round's opener ${gone.kind === 'timeout' ? 'missed the round deadline' : 'dropped'}; the sum cannot be opened`,
+            });
+          }
           let request = aggregator.openRequest();
           if (adversary?.interceptOpen) {
             request = await adversary.interceptOpen(request, {
