@@ -44,6 +44,11 @@ type Entry = z.infer<typeof entrySchema>;
 
 /** A ledger backed by a journal file; `close()` releases the folder for another process. */
 export interface HeFileOpenerLedger extends HeOpenerLedger {
+  // Synchronous: every entry is on disk (fsync'ed) when the call returns.
+  reserve(jobId: string, round: number): boolean;
+  seen(nonce: string): boolean;
+  commit(jobId: string, round: number, nonces: readonly string[]): void;
+  release(jobId: string, round: number): void;
   /** Rounds reserved or opened, as `[jobId, round]` (for diagnostics and tests). */
   readonly rounds: readonly (readonly [string, number])[];
   close(): void;
