@@ -58,6 +58,8 @@ export interface KitExtension {
   name: string;
   prepare(args: {
     federationId: string;
+    /** Every member that will get a kit, coordinator first (e.g. to give each kit the others' public keys). */
+    members: readonly Identity[];
     signal?: AbortSignal;
   }): Promise<(member: Identity) => Promise<KitContribution | undefined>>;
 }
@@ -232,7 +234,11 @@ export async function provisionFederation(options: ProvisionOptions): Promise<Pr
   for (const ext of extensions) {
     contributors.push({
       name: ext.name,
-      contribute: await ext.prepare({ federationId: ca.federationId, signal: options.signal }),
+      contribute: await ext.prepare({
+        federationId: ca.federationId,
+        members: planned.map((p) => p.cert.identity),
+        signal: options.signal,
+      }),
     });
   }
   const contributions = new Map<Planned, { name: string; contribution: KitContribution }[]>();

@@ -2,15 +2,25 @@
  * The coordinator process: the gRPC server (mutual TLS from its kit), the worker registry, the
  * round engine and a job runner. It holds no key that can decrypt anything and never dials a
  * hospital: workers dial in and pull their tasks.
+ *
+ * Secure aggregation is set up from the kit's manifest alone (`extensions.ckks`: the CKKS
+ * parameters and the hospitals' registered public keys). Nothing here reads a key file, and the
+ * coordinator kit holds none that decrypts (privacy/he-kit.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kit } from '../common/pki-kit.js';
+import { hasHeSetup, readHePublicSetup } from '../privacy/he-kit.js';
 import { compileJobSpec, type JobSpecInput } from './job-spec.js';
 import { JobStore, type JobRecord } from './job-store.js';
 import { createAdminService, createJobService, type JobRunner } from './job-service.js';
 import { PayloadStore, RoundEngine, type RoundHooks, type TaskAssignment } from './round-engine.js';
 import type { VersionStore } from '../model-registry/version-store.js';
 import { createGrpcServer, type GrpcServer } from './transport/grpc-server.js';
+import {
+  createSecureAggregation,
+  type SecureAggregation,
+  type SecureAggregationOptions,
+} from './secure-aggregation.js';
 import { createWorkerService } from './worker-service.js';
 import { WorkerRegistry, type WorkerRegistryOptions } from './worker-registry.js';
 
@@ -25,6 +35,15 @@ export interface CoordinatorOptions {
   hooks?: CoordinatorHooks;
   /** Stores every committed version in the model store, for the ledger and `aidoc model pull`. @defaultValue none */
   versions?: VersionStore;
+  /**
+   * Secure-aggregation settings. Secure aggregation is available whenever the kit carries the
+   * federation's HE setup; jobs use it unless they turn it off.
+   * @defaultValue the defaults of {@link SecureAggregationOptions}
+   */
+  secureAggregation?: Pick<
+    SecureAggregationOptions,
+    'valueBound' | 'valuesPerSlot' | 'openDeadlineMs' | 'adversary'
+  >;
   /** @defaultValue no logging */
   log?: (line: string) => void;
 }
@@ -40,6 +59,8 @@ export interface Coordinator {
   registry: WorkerRegistry<TaskAssignment>;
   engine: RoundEngine;
   runner: JobRunner;
+  /** Secure aggregation (absent when the kit has no HE setup). */
+  secure?: SecureAggregation;
   /** Resolves when the job ends (completed, failed or cancelled). */
   finished(jobId: string): Promise<JobRecord>;
   close(): Promise<void>;
@@ -111,6 +132,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const registry = new WorkerRegistry<TaskAssignment>(options.registry);
   const store = new JobStore();
   const payloads = new PayloadStore();
+  const secure = hasHeSetup(options.kit.manifest)
+    ? await createSecureAggregation({
+        ...options.secureAggregation,
+        setup: readHePublicSetup(options.kit.manifest),
+        registry,
+        payloads,
+        log: options.log,
+      })
+    : undefined;
   const engine = new RoundEngine({
     registry,
     store,
@@ -119,13 +149,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     log: options.log,
     hooks: options.hooks,
     versions: options.versions,
+    ...(secure ? { secureAggregation: secure } : {}),
   });
   const runner = new InProcessRunner(store, engine, options.hooks ?? {});
   const server = await createGrpcServer({
     kit: options.kit,
     address: options.address,
     services: {
-      WorkerService: createWorkerService({ registry, engine, payloads }),
+      WorkerService: createWorkerService({ registry, engine, payloads, ...(secure ? { secure } : {}) }),
       JobService: createJobService({ store, runner }),
       AdminService: createAdminService({ registry }),
     },
@@ -136,10 +167,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     registry,
     engine,
     runner,
+    ...(secure ? { secure } : {}),
     finished: (jobId) => runner.finished(jobId),
     async close() {
       await runner.stopAll();
       await server.close(1000);
+      secure?.close();
     },
   };
 }

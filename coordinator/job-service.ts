@@ -91,6 +91,7 @@ export function wireJob(j: JobRecord): Job {
         noiseMultiplier: s.privacy.noiseMultiplier ?? 0,
       },
       seed: s.seed,
+      secureAggregation: s.secureAggregation ? 'SECURE_AGGREGATION_MODE_ON' : 'SECURE_AGGREGATION_MODE_OFF',
     },
     state: STATE[j.state],
     currentRound: j.currentRound,
@@ -164,6 +165,9 @@ export function specFromWire(w: JobSpec__Output | null): JobSpecInput {
       ...(p.noiseMultiplier ? { noiseMultiplier: p.noiseMultiplier } : {}),
     };
   }
+  // UNSPECIFIED leaves the default (on); only an explicit OFF turns secure aggregation off.
+  if (w.secureAggregation === 'SECURE_AGGREGATION_MODE_OFF') out.secureAggregation = false;
+  else if (w.secureAggregation === 'SECURE_AGGREGATION_MODE_ON') out.secureAggregation = true;
   return out as JobSpecInput;
 }
 

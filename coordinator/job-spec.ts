@@ -71,6 +71,13 @@ export const jobSpecSchema = z
         'must be a whole number of AIDOC base units, e.g. "1000000000000000000" for 1 AIDOC',
       )
       .default('0'),
+    /**
+     * Aggregate updates under homomorphic encryption: the coordinator sums ciphertexts it cannot
+     * read, and one participating hospital opens only the verified sum (docs/secure-aggregation.md).
+     * Turn it off only where the coordinator may see each hospital's update.
+     * @defaultValue true
+     */
+    secureAggregation: z.boolean().default(true),
     /** Start from these weights (a committed version) instead of fresh ones. */
     fromVersion: z.string().optional(),
   })

@@ -11,7 +11,11 @@
  * Dropouts, timeouts, errors and rejected updates are data: they become `ClientFailure`s in the
  * round record and in the job's event stream, never exceptions that abort a round.
  *
- * The engine sees updates only as plain deltas through `UpdateAccumulator`; it never sees records.
+ * How accepted updates become the mean delta is the job's `AggregationMode` (round-aggregator.ts):
+ * plain deltas summed as they arrive, or — secure aggregation, on by default — CKKS ciphertexts
+ * summed as they arrive and opened by one participating worker. The loop is the same for both; an
+ * aggregation that fails (the opener dropped or refused) is a recorded failure and a retried round.
+ * The engine never sees records, and with secure aggregation never sees one worker's delta.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs';
@@ -24,6 +28,15 @@ import { createStrategy } from './create-strategy.js';
 import type { JobSpec } from './job-spec.js';
 import type { JobRecord, JobStore, RoundRecord } from './job-store.js';
 import type { StoredVersionRef, VersionStore } from '../model-registry/version-store.js';
+import {
+  failureOf,
+  plainAggregation,
+  type AggregationMode,
+  type RoundAggregator,
+  type TaskExtension,
+  type UpdateEncoding,
+  type UpdateStream,
+} from './round-aggregator.js';
 import type {
   AggregationStrategy,
   ClientFailure,
@@ -31,7 +44,6 @@ import type {
   FailureKind,
   LocalTrainConfig,
 } from './strategy.js';
-import { UpdateAccumulator } from './update-accumulator.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 export type TaskKind = 'train' | 'evaluate';
@@ -50,25 +62,41 @@ export interface TaskAssignment {
   validationFraction: number;
   deadline: number;
   nonce: Buffer;
+  /** How the update must travel (TRAIN tasks). */
+  updateEncoding: UpdateEncoding;
+  /** Settings of the job's aggregation mode (e.g. the secure round setup), opaque to the engine. */
+  extension?: TaskExtension;
 }
 
-/** Global weight vectors the workers fetch by reference. */
+/** A stored payload: weights (PLAIN_F32) or, for an opener, an aggregate (CKKS). */
+export interface StoredPayload {
+  bytes: Buffer;
+  sha256: Buffer;
+  elements: number;
+  /** @defaultValue 'PAYLOAD_ENCODING_PLAIN_F32' */
+  encoding?: 'PAYLOAD_ENCODING_PLAIN_F32' | 'PAYLOAD_ENCODING_CKKS';
+  contentType?: string;
+  /** The only worker allowed to fetch it; anyone with the reference when absent. */
+  audience?: string;
+}
+
+/** Global weight vectors (and aggregates to open) the workers fetch by reference. */
 export class PayloadStore {
-  readonly #items = new Map<string, { bytes: Buffer; sha256: Buffer; elements: number }>();
+  readonly #items = new Map<string, StoredPayload>();
 
   put(weights: Float32Array): string {
     const bytes = Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength);
-    const copy = Buffer.from(bytes);
+    return this.putBytes(Buffer.from(bytes), { elements: weights.length });
+  }
+
+  /** Stores `bytes` (kept as given: do not modify them afterwards). */
+  putBytes(bytes: Buffer, meta: Omit<StoredPayload, 'bytes' | 'sha256'>): string {
     const ref = randomUUID();
-    this.#items.set(ref, {
-      bytes: copy,
-      sha256: createHash('sha256').update(copy).digest(),
-      elements: weights.length,
-    });
+    this.#items.set(ref, { ...meta, bytes, sha256: createHash('sha256').update(bytes).digest() });
     return ref;
   }
 
-  get(ref: string): { bytes: Buffer; sha256: Buffer; elements: number } {
+  get(ref: string): StoredPayload {
     const item = this.#items.get(ref);
     if (!item) throw makeError(`payload '${ref}' is unknown or expired`, 'NOT_FOUND', { ref });
     return item;
@@ -100,7 +128,8 @@ interface Phase {
   round: number;
   kind: TaskKind;
   length: number;
-  accumulator: UpdateAccumulator;
+  /** TRAIN phases: where accepted updates go. */
+  aggregator?: RoundAggregator;
   results: ClientResult[];
   failures: ClientFailure[];
   pending: Set<string>;
@@ -142,6 +171,12 @@ export interface RoundEngineOptions {
   versions?: VersionStore;
   store: JobStore;
   payloads: PayloadStore;
+  /**
+   * Secure aggregation, for jobs that ask for it (the default). A coordinator whose kit has no HE
+   * setup has none, and fails such jobs with a clear reason.
+   * @defaultValue none
+   */
+  secureAggregation?: AggregationMode;
   /** How often health is checked while a round waits. @defaultValue 250 ms */
   pollMs?: number;
   /** Deadline of the evaluation phase after each round. @defaultValue min(round deadline, 30 s) */
@@ -164,6 +199,7 @@ export class RoundEngine {
   readonly #registry: WorkerRegistry<TaskAssignment>;
   readonly #store: JobStore;
   readonly #payloads: PayloadStore;
+  readonly #secure: AggregationMode | undefined;
   readonly #pollMs: number;
   readonly #evalDeadlineMs: number | undefined;
   readonly #log: (line: string) => void;
@@ -180,6 +216,7 @@ export class RoundEngine {
     this.#registry = options.registry;
     this.#store = options.store;
     this.#payloads = options.payloads;
+    this.#secure = options.secureAggregation;
     this.#pollMs = options.pollMs ?? 250;
     this.#evalDeadlineMs = options.evaluationDeadlineMs;
     this.#log = options.log ?? (() => {});
@@ -195,6 +232,7 @@ export class RoundEngine {
     this.#store.emit(jobId, { type: 'job_started', rounds: spec.rounds });
     let model: tf.LayersModel | undefined;
     try {
+      const mode = this.#aggregationFor(spec);
       const shape = await this.#waitForShape(spec, signal);
       await useTrainingBackend('wasm');
       model = await buildModel(spec.model, shape, spec.seed);
@@ -206,7 +244,7 @@ export class RoundEngine {
       for (let round = 1; round <= spec.rounds; round++) {
         if (signal.aborted) break;
         this.#store.update(jobId, { currentRound: round });
-        const record = await this.#runRound(job, round, global, strategy, signal);
+        const record = await this.#runRound(job, round, global, strategy, mode, signal);
         if (!record) break; // cancelled
         global = record.next;
         const versionId = `${jobId}@${round}`;
@@ -304,6 +342,16 @@ export class RoundEngine {
     return this.#store.get(jobId);
   }
 
+  /** The job's aggregation mode: secure unless the job turned it off. */
+  #aggregationFor(spec: JobSpec): AggregationMode {
+    if (!spec.secureAggregation) return plainAggregation;
+    if (this.#secure) return this.#secure;
+    throw makeError(
+      "the job asks for secure aggregation (the default), but this coordinator's kit has no HE setup: re-provision the federation with 'aidoc provision', or submit the job with secure aggregation off",
+      'BACKEND_UNAVAILABLE',
+    );
+  }
+
   #cancelled(jobId: string, signal: AbortSignal): JobRecord {
     const reason =
       signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'cancelled');
@@ -338,16 +386,18 @@ export class RoundEngine {
     round: number,
     global: Float32Array,
     strategy: AggregationStrategy,
+    mode: AggregationMode,
     signal: AbortSignal,
   ) {
     const spec = job.spec;
+    const quorum = mode.quorum(spec);
     const excluded = new Set<string>();
     const allFailures: ClientFailure[] = [];
     const startedAt = Date.now();
     const ref = this.#payloads.put(global);
     try {
       for (let attempt = 1; attempt <= spec.maxAttempts; attempt++) {
-        const selected = await this.#select(spec, round, attempt, excluded, signal);
+        const selected = await this.#select(spec, round, attempt, excluded, mode, quorum, signal);
         if (signal.aborted) return undefined;
         const config = strategy.configureTrain(round, {
           epochs: spec.localEpochs,
@@ -369,23 +419,64 @@ export class RoundEngine {
               }
             : {}),
         });
-        const phase = await this.#runPhase(
-          job,
+        const aggregator = mode.begin({
+          jobId: job.jobId,
           round,
-          'train',
-          ref,
-          global.length,
-          selected,
-          config,
-          spec.roundDeadlineMs,
           attempt,
-          signal,
-        );
+          spec,
+          workers: selected,
+          valueCount: global.length,
+          quorum,
+          recordsOf: (id) =>
+            this.#registry.get(id)?.capabilities.datasets.find((d) => d.schemaId === spec.schemaId)
+              ?.records ?? 0,
+        });
+        let meanDelta: Float32Array | undefined;
+        let phase: Phase;
+        try {
+          phase = await this.#runPhase(
+            job,
+            round,
+            'train',
+            ref,
+            global.length,
+            selected,
+            config,
+            spec.roundDeadlineMs,
+            attempt,
+            signal,
+            aggregator,
+          );
+          if (phase.results.length >= quorum && !signal.aborted) {
+            try {
+              meanDelta = await aggregator.mean({ signal, failures: phase.failures });
+            } catch (e) {
+              const failure = failureOf(e);
+              if (!failure) throw e;
+              // The aggregation itself failed (e.g. the opener dropped): data, and a retried round.
+              // A worker already failed in this attempt (an opener that missed the deadline) is
+              // recorded once; the round's `attempts` shows the retry.
+              this.#log(`job ${job.jobId} round ${round} attempt ${attempt}: ${failure.detail}`);
+              if (!phase.failures.some((f) => f.workerId === failure.workerId)) {
+                phase.failures.push(failure);
+                this.#registry.recordFailure(failure.workerId, {
+                  jobId: job.jobId,
+                  round,
+                  kind: failure.kind,
+                  detail: failure.detail,
+                  at: Date.now(),
+                });
+                this.#store.emit(job.jobId, { type: 'worker_dropped', round, failure });
+              }
+            }
+          }
+        } finally {
+          aggregator.dispose();
+        }
         allFailures.push(...phase.failures);
         for (const f of phase.failures) excluded.add(f.workerId);
         if (signal.aborted) return undefined;
-        if (phase.results.length >= spec.minWorkers) {
-          const meanDelta = phase.accumulator.mean();
+        if (meanDelta) {
           const next = strategy.aggregateTrain(round, {
             global,
             meanDelta,
@@ -409,7 +500,7 @@ export class RoundEngine {
             failures: allFailures,
             metrics: trainLoss === undefined ? {} : { train_loss: trainLoss },
             epsilon,
-            numExamples: phase.accumulator.totalExamples,
+            numExamples: phase.results.reduce((a, r) => a + r.numExamples, 0),
             startedAt,
             closedAt: Date.now(),
             version: '',
@@ -418,12 +509,12 @@ export class RoundEngine {
           return { next, summary, results: phase.results };
         }
         this.#log(
-          `job ${job.jobId} round ${round} attempt ${attempt}: ${phase.results.length} of ${spec.minWorkers} updates; retrying`,
+          `job ${job.jobId} round ${round} attempt ${attempt}: ${phase.results.length} of ${quorum} updates${phase.results.length >= quorum ? ', aggregation failed' : ''}; retrying`,
         );
       }
       const reasons = allFailures.map((f) => `${f.workerId}: ${f.kind} (${f.detail})`).join('; ');
       throw makeError(
-        `round ${round} could not reach its quorum of ${spec.minWorkers} update(s) in ${spec.maxAttempts} attempt(s)${reasons ? `: ${reasons}` : ''}`,
+        `round ${round} could not reach its quorum of ${quorum} update(s) in ${spec.maxAttempts} attempt(s)${reasons ? `: ${reasons}` : ''}`,
         'QUORUM_NOT_MET',
         { round, failures: allFailures },
       );
@@ -438,27 +529,27 @@ export class RoundEngine {
     round: number,
     attempt: number,
     excluded: Set<string>,
+    mode: AggregationMode,
+    quorum: number,
     signal: AbortSignal,
   ): Promise<string[]> {
     const until = Date.now() + spec.quorumWaitMs;
     for (;;) {
       const eligible = this.#registry
         .eligible(spec.schemaId)
+        .filter((w) => mode.accepts(w))
         .map((w) => w.workerId)
         .filter((id) => !excluded.has(id))
         .sort();
-      if (eligible.length >= spec.minWorkers) {
-        const k = Math.min(
-          eligible.length,
-          Math.max(spec.minWorkers, Math.ceil(spec.fraction * eligible.length)),
-        );
+      if (eligible.length >= quorum) {
+        const k = Math.min(eligible.length, Math.max(quorum, Math.ceil(spec.fraction * eligible.length)));
         const rng = createRng(spec.seed * 7919 + round * 31 + attempt);
         return rng.shuffle(eligible).slice(0, k);
       }
       if (Date.now() >= until || signal.aborted) {
         if (signal.aborted) return [];
         throw makeError(
-          `round ${round}: only ${eligible.length} eligible worker(s) for schema '${spec.schemaId}', the job needs ${spec.minWorkers}`,
+          `round ${round}: only ${eligible.length} eligible worker(s) for schema '${spec.schemaId}'${mode === plainAggregation ? '' : ` that can take part in ${mode.name} aggregation`}, the job needs ${quorum}`,
           'QUORUM_NOT_MET',
           { round, eligible },
         );
@@ -478,6 +569,7 @@ export class RoundEngine {
     deadlineMs: number,
     attempt: number,
     signal: AbortSignal,
+    aggregator?: RoundAggregator,
   ): Promise<Phase> {
     let wake: () => void = () => {};
     const phase: Phase = {
@@ -485,7 +577,7 @@ export class RoundEngine {
       round,
       kind,
       length,
-      accumulator: new UpdateAccumulator(length),
+      aggregator,
       results: [],
       failures: [],
       pending: new Set(workers),
@@ -508,6 +600,8 @@ export class RoundEngine {
         validationFraction: job.spec.validationFraction,
         deadline,
         nonce: randomBytes(16),
+        updateEncoding: aggregator?.updateEncoding ?? 'plain',
+        ...(aggregator?.taskExtension ? { extension: aggregator.taskExtension } : {}),
       },
     }));
     if (kind === 'train')
@@ -545,6 +639,7 @@ export class RoundEngine {
       }
     } finally {
       // Close the phase: from here on, anything for these tasks is late and rejected.
+      aggregator?.close();
       for (const t of tasks) {
         if (!t.settled)
           this.#fail(t, 'cancelled', signal.aborted ? 'the job was cancelled' : 'the round closed');
@@ -658,15 +753,74 @@ export class RoundEngine {
     const t = this.#task(workerId, s.taskId, 'train');
     try {
       this.#checkClaims(t, s);
-      t.phase.accumulator.add(delta, s.numExamples);
+      this.#aggregatorOf(t).addPlain(workerId, delta, s.numExamples);
     } catch (e) {
       if (isError(e, 'VERIFICATION_FAILED')) this.#fail(t, 'rejected', e.message);
       throw e;
     }
+    this.#joined(t, s);
+  }
+
+  /**
+   * Starts a TRAIN result that arrives as a stream (CKKS ciphertexts): the job's aggregator adds it
+   * as the bytes come. Anything it refuses fails the task as rejected with the reason; the round
+   * goes on. `extension` is the update header's extension (e.g. the signed contribution header).
+   */
+  beginEncryptedUpdate(workerId: string, s: UpdateSubmission, extension: unknown): UpdateStream {
+    const t = this.#task(workerId, s.taskId, 'train');
+    const rejected = (e: unknown): void => {
+      if (isError(e, 'VERIFICATION_FAILED') || isError(e, 'PERMISSION_DENIED'))
+        this.#fail(t, 'rejected', e.message);
+    };
+    let stream: UpdateStream;
+    try {
+      this.#checkClaims(t, s);
+      stream = this.#aggregatorOf(t).beginStream(workerId, s.numExamples, extension);
+    } catch (e) {
+      rejected(e);
+      throw e;
+    }
+    return {
+      write: (chunk) => {
+        try {
+          stream.write(chunk);
+        } catch (e) {
+          rejected(e);
+          throw e;
+        }
+      },
+      end: () => {
+        if (t.settled) {
+          // The task failed meanwhile (a second stream, the deadline): this update must not count.
+          stream.abort();
+          throw makeError(
+            `task ${s.taskId} already has a result or failed; the update is rejected`,
+            'VERIFICATION_FAILED',
+          );
+        }
+        try {
+          stream.end();
+        } catch (e) {
+          rejected(e);
+          throw e;
+        }
+        this.#joined(t, s);
+      },
+      abort: () => stream.abort(),
+    };
+  }
+
+  #aggregatorOf(t: OpenTask): RoundAggregator {
+    const a = t.phase.aggregator;
+    if (!a) throw makeError(`task ${t.assignment.taskId} takes no update`, 'INTERNAL');
+    return a;
+  }
+
+  #joined(t: OpenTask, s: UpdateSubmission): void {
     t.settled = true;
-    t.phase.pending.delete(workerId);
-    t.phase.results.push({ workerId, numExamples: s.numExamples, metrics: s.metrics });
-    this.#store.emit(t.phase.jobId, { type: 'worker_joined', round: t.phase.round, workerId });
+    t.phase.pending.delete(t.workerId);
+    t.phase.results.push({ workerId: t.workerId, numExamples: s.numExamples, metrics: s.metrics });
+    this.#store.emit(t.phase.jobId, { type: 'worker_joined', round: t.phase.round, workerId: t.workerId });
     t.phase.wake();
   }
 
@@ -697,6 +851,11 @@ export class RoundEngine {
   /** The expected length of a task's update, for the transport to check before assembling. */
   expectedLength(taskId: string): number | undefined {
     return this.#open.get(taskId)?.phase.length;
+  }
+
+  /** How a task's update must be encoded, for the transport to pick the receiving path. */
+  expectedEncoding(taskId: string): UpdateEncoding | undefined {
+    return this.#open.get(taskId)?.assignment.updateEncoding;
   }
 }
 

@@ -1,16 +1,24 @@
 /**
  * WorkerService over the round engine: maps the wire (aidoc.v1) to the registry and the engine.
  * The worker's identity is its certificate's (ctx.caller.name), never a field it sends.
+ *
+ * Updates arrive PLAIN_F32 (buffered, checked, handed to the engine whole) or, when the job uses
+ * secure aggregation, CKKS (each chunk handed to the engine as it arrives, so ciphertexts are
+ * added while the stream is still coming). PullOpenRequest / PushOpenResult are the opener's
+ * side of secure aggregation (coordinator/secure-aggregation.ts).
  */
 import { isError, makeError } from '../common/errors.js';
 import type { FetchPayloadRequest__Output } from '../protos/generated/aidoc/v1/FetchPayloadRequest.js';
 import type { PayloadPart } from '../protos/generated/aidoc/v1/PayloadPart.js';
 import type { Task } from '../protos/generated/aidoc/v1/Task.js';
+import type { OpenResultHeader__Output } from '../protos/generated/aidoc/v1/OpenResultHeader.js';
 import type { UpdateHeader__Output } from '../protos/generated/aidoc/v1/UpdateHeader.js';
 import type { CallContext, WorkerServiceImplementation } from './transport/grpc-server.js';
 import { MAX_CHUNK_BYTES } from './transport/chunks.js';
 import { bytesToFloat32, describePayload, receiveChunked } from './transport/payload-stream.js';
+import type { UpdateStream } from './round-aggregator.js';
 import type { PayloadStore, RoundEngine, TaskAssignment } from './round-engine.js';
+import type { SecureAggregation } from './secure-aggregation.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
 /** Longest a PullTask may be held open. */
@@ -64,7 +72,8 @@ export function toWireTask(t: TaskAssignment, payloads: PayloadStore): Task {
     },
     deadlineUnixMs: t.deadline,
     nonce: t.nonce,
-    updateEncoding: 'PAYLOAD_ENCODING_PLAIN_F32',
+    updateEncoding: t.updateEncoding === 'ckks' ? 'PAYLOAD_ENCODING_CKKS' : 'PAYLOAD_ENCODING_PLAIN_F32',
+    ...(t.extension ? { extension: t.extension } : {}),
   };
 }
 
@@ -72,8 +81,10 @@ export function createWorkerService(deps: {
   registry: WorkerRegistry<TaskAssignment>;
   engine: RoundEngine;
   payloads: PayloadStore;
+  /** The opener mailbox; absent when the coordinator's kit has no HE setup. */
+  secure?: SecureAggregation;
 }): WorkerServiceImplementation {
-  const { registry, engine, payloads } = deps;
+  const { registry, engine, payloads, secure } = deps;
   const session = (sessionId: string, ctx: CallContext) => registry.session(sessionId, ctx.caller.name);
   return {
     Register(req, ctx) {
@@ -127,12 +138,17 @@ export function createWorkerService(deps: {
     *FetchPayload(req: FetchPayloadRequest__Output, ctx): Generator<PayloadPart> {
       session(req.sessionId, ctx);
       const item = payloads.get(req.ref);
-      // The store already holds the digest: no re-hashing of the whole vector for every worker.
+      // A payload meant for one worker (an aggregate to open) is absent for everyone else.
+      if (item.audience !== undefined && item.audience !== ctx.caller.name)
+        throw makeError(`payload '${req.ref}' is unknown or expired`, 'NOT_FOUND', { ref: req.ref });
+      // The store already holds the digest: no re-hashing of the whole payload for every worker.
       const chunkCount = Math.ceil(item.bytes.byteLength / MAX_CHUNK_BYTES);
       const { header } = describePayload(new Uint8Array(0));
       yield {
         header: {
           ...header,
+          encoding: item.encoding ?? 'PAYLOAD_ENCODING_PLAIN_F32',
+          contentType: item.contentType ?? '',
           byteLength: item.bytes.byteLength,
           sha256: item.sha256,
           chunkCount,
@@ -150,6 +166,7 @@ export function createWorkerService(deps: {
 
     async PushUpdate(requests, ctx) {
       let taskId: string | undefined;
+      let stream: UpdateStream | undefined;
       let received;
       try {
         received = await receiveChunked<UpdateHeader__Output>(requests, {
@@ -166,6 +183,16 @@ export function createWorkerService(deps: {
               );
             }
             taskId = h.taskId;
+            if (engine.expectedEncoding(h.taskId) === 'ckks') {
+              if (h.payload?.encoding !== 'PAYLOAD_ENCODING_CKKS') {
+                throw makeError(
+                  `update encoding ${String(h.payload?.encoding)} is not the task's CKKS: this job uses secure aggregation`,
+                  'VERIFICATION_FAILED',
+                );
+              }
+              const s = (stream = engine.beginEncryptedUpdate(ctx.caller.name, submissionOf(h), h.extension));
+              return (chunk: Buffer) => s.write(chunk);
+            }
             if (h.payload?.encoding !== 'PAYLOAD_ENCODING_PLAIN_F32') {
               throw makeError(
                 `update encoding ${String(h.payload?.encoding)} is not the task's PLAIN_F32`,
@@ -178,27 +205,20 @@ export function createWorkerService(deps: {
                 'VERIFICATION_FAILED',
               );
             }
+            return undefined;
           },
         });
+        // Streamed (CKKS): every ciphertext is in the sum already; commit it now the digest checked.
+        stream?.end();
       } catch (e) {
+        stream?.abort();
         // Malformed on the wire (encoding, length, chunks, digest): the task fails with the reason.
         if (taskId !== undefined && isError(e, 'VERIFICATION_FAILED'))
           engine.rejectUpdate(ctx.caller.name, taskId, `malformed update: ${e.message}`);
         throw e;
       }
-      const h = received.header;
-      engine.acceptUpdate(
-        ctx.caller.name,
-        {
-          taskId: h.taskId,
-          jobId: h.jobId,
-          round: h.round,
-          numExamples: Number(h.numExamples),
-          metrics: h.metrics ?? {},
-          nonce: h.nonce,
-        },
-        bytesToFloat32(received.data),
-      );
+      if (!stream)
+        engine.acceptUpdate(ctx.caller.name, submissionOf(received.header), bytesToFloat32(received.data));
       return { sha256: received.payload.sha256, byteLength: received.payload.byteLength };
     },
 
@@ -221,11 +241,57 @@ export function createWorkerService(deps: {
       return {};
     },
 
-    PullOpenRequest() {
-      throw makeError('secure aggregation is not enabled on this coordinator yet', 'NOT_FOUND');
+    async PullOpenRequest(req, ctx) {
+      const wait = Math.min(MAX_POLL_MS, req.waitMs || MAX_POLL_MS);
+      if (!secure) {
+        session(req.sessionId, ctx);
+        return {
+          none: { retryAfterMs: MAX_POLL_MS, reason: 'secure aggregation is not set up on this coordinator' },
+        };
+      }
+      const request = await secure.pullOpenRequest(req.sessionId, ctx.caller.name, wait, ctx.signal);
+      return request ? { request } : { none: { retryAfterMs: 0, reason: 'nothing to open' } };
     },
-    PushOpenResult() {
-      throw makeError('secure aggregation is not enabled on this coordinator yet', 'NOT_FOUND');
+
+    async PushOpenResult(requests, ctx) {
+      if (!secure) throw makeError('secure aggregation is not set up on this coordinator', 'NOT_FOUND');
+      const received = await receiveChunked<OpenResultHeader__Output>(requests, {
+        payloadOf: (h) => h.payload,
+        signal: ctx.signal,
+        onHeader: (h) => {
+          session(h.sessionId, ctx);
+          const expected = secure.expectedOpenResult(ctx.caller.name, h.openId);
+          if (!expected) throw makeError(`open request ${h.openId} is not pending for you`, 'NOT_FOUND');
+          const length = Number(h.payload?.byteLength ?? 0);
+          if (h.refusalReason ? length !== 0 : length !== expected.byteLength) {
+            throw makeError(
+              `open result announces ${length} bytes; expected ${h.refusalReason ? 0 : expected.byteLength}`,
+              'VERIFICATION_FAILED',
+            );
+          }
+          if (!h.refusalReason && h.payload?.encoding !== 'PAYLOAD_ENCODING_PLAIN_F32')
+            throw makeError('an opened sum must be PLAIN_F32', 'VERIFICATION_FAILED');
+        },
+      });
+      const h = received.header;
+      secure.acceptOpenResult(ctx.caller.name, {
+        openId: h.openId,
+        nonce: h.nonce,
+        refusal: h.refusalReason,
+        ...(h.refusalReason ? {} : { sum: bytesToFloat32(received.data) }),
+      });
+      return {};
     },
+  };
+}
+
+function submissionOf(h: UpdateHeader__Output) {
+  return {
+    taskId: h.taskId,
+    jobId: h.jobId,
+    round: h.round,
+    numExamples: Number(h.numExamples),
+    metrics: h.metrics ?? {},
+    nonce: h.nonce,
   };
 }

@@ -27,6 +27,7 @@ import { createEmbeddedLedger } from '../ledger/ledger-embedded.js';
 import { devAccount } from '../ledger/dev-accounts.js';
 import { ensureDevParticipants } from '../ledger/dev-setup.js';
 import { jobReportJson, jobReportText, type JobReportJson } from '../ledger/report.js';
+import { provisionKitExtensions } from '../cli/commands/provision.js';
 import type { CommandIo } from '../cli/command.js';
 import { createLocalModelStore } from '../model-registry/store-local.js';
 import { createVersionStore } from '../model-registry/version-store.js';
@@ -46,6 +47,8 @@ export interface DemoOptions {
    * `aidoc model pull` (checked against the chain). @defaultValue no pull
    */
   out?: string;
+  /** Aggregate under homomorphic encryption (the job default). @defaultValue true */
+  secureAggregation?: boolean;
   json: boolean;
   io: CommandIo;
   signal: AbortSignal;
@@ -130,6 +133,9 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     vendors: ['demo-vendor'],
     coordinatorAddress: `127.0.0.1:${port}`,
     force: true,
+    // As `aidoc provision`: hospital kits get the CKKS keys, so the job below runs with secure
+    // aggregation (the default) and the coordinator never sees one hospital's update.
+    extensions: provisionKitExtensions,
   });
   const files = await writeHospitalFiles(dir, hospitals);
   // The embedded chain: the real contracts on an in-process EVM, persisted to a file in `dir`.
@@ -225,6 +231,8 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
           privacy.mode === 'record'
             ? { mode: 'record', targetEpsilon: privacy.epsilon, targetDelta: 1e-5, clipNorm: 1 }
             : { mode: 'none' },
+        secureAggregation:
+          o.secureAggregation === false ? 'SECURE_AGGREGATION_MODE_OFF' : 'SECURE_AGGREGATION_MODE_ON',
       },
     });
     jobId = job!.jobId;
@@ -233,7 +241,8 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       `vendor submitted ${job!.jobId}: wdbc-mlp, FedAvg, ${rounds} rounds over ${n} hospitals, ` +
         (privacy.mode === 'record'
           ? `record-level DP at epsilon ${privacy.epsilon} (delta 1e-5) per hospital`
-          : 'no differential privacy'),
+          : 'no differential privacy') +
+        `, ${o.secureAggregation === false ? 'plain aggregation' : 'secure aggregation (CKKS)'}`,
     );
     await followJob(vendor, job!.jobId, o.json ? { out: () => {}, err: () => {} } : o.io, {
       json: false,

@@ -6,13 +6,18 @@
  * coordinator goes away it reconnects with exponential backoff.
  *
  * What leaves this process: capabilities, weight deltas, record counts and aggregate metrics.
- * Records, owner ids and scaling statistics stay here.
+ * Records, owner ids and scaling statistics stay here. With secure aggregation (on by default; the
+ * task says CKKS) the delta leaves only encrypted and signed, and this worker may be asked to open
+ * a round's verified sum (worker/he-worker.ts, the client mod: the plain loop below is unchanged).
  */
 import os from 'node:os';
+import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import * as grpc from '@grpc/grpc-js';
 import { AidocError, isError, makeError } from '../common/errors.js';
 import type { Kit } from '../common/pki-kit.js';
+import { hasHeSetup, loadHeWorkerMaterial, type HeWorkerMaterial } from '../privacy/he-kit.js';
+import { HE_CIPHERTEXTS_CONTENT_TYPE, type HeTypedBlob } from '../privacy/he-protocol.js';
 import { createGrpcClient, type WorkerServiceClient } from '../coordinator/transport/grpc-client.js';
 import {
   bytesToFloat32,
@@ -34,6 +39,7 @@ import { getFlatWeights, setFlatWeights } from '../training/weights.js';
 import { calibrateNoiseMultiplier } from '../privacy/calibrate.js';
 import { trainDpSgd } from '../privacy/dp-sgd.js';
 import { PrivacyBudget } from './privacy-budget.js';
+import { createHeWorker, serveOpenRequests, type HeWorker } from './he-worker.js';
 
 export interface WorkerDataset {
   /** Unscaled records; the worker fits scaling on its own training part. */
@@ -43,7 +49,8 @@ export interface WorkerDataset {
 }
 
 export interface WorkerOptions {
-  kit: Pick<Kit, 'certPem' | 'keyPem' | 'caPem' | 'manifest'>;
+  /** The hospital's kit; with `dir`, its HE keys are loaded from there. */
+  kit: Pick<Kit, 'certPem' | 'keyPem' | 'caPem' | 'manifest'> & { dir?: string };
   data: WorkerDataset;
   /** Overrides the kit's coordinator address. */
   address?: string;
@@ -64,6 +71,17 @@ export interface WorkerOptions {
    * @defaultValue an in-memory budget with a cap of 10
    */
   budget?: PrivacyBudget;
+  /**
+   * The HE material for secure aggregation (false: take part in plain jobs only).
+   * @defaultValue loaded from the kit folder when the kit was provisioned with it
+   */
+  secureAggregation?: HeWorkerMaterial | false;
+  /**
+   * A folder that persists across restarts: the opener ledger lives here (an update must never be
+   * in two opened sums, restart or not). Use a writable volume when the kit is mounted read-only.
+   * @defaultValue `<kit dir>/state`
+   */
+  stateDir?: string;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -99,9 +117,29 @@ function localSplit(data: WorkerDataset, validationFraction: number) {
   return { train: applyScaler(train, scaler), test: applyScaler(test, scaler) };
 }
 
+/** The secure-aggregation client mod, if this worker's kit holds the HE keys. */
+async function openHeWorker(
+  options: WorkerOptions,
+  log: (line: string) => void,
+): Promise<HeWorker | undefined> {
+  const { kit } = options;
+  let material = options.secureAggregation;
+  if (material === false) return undefined;
+  if (material === undefined) {
+    if (kit.dir === undefined || !hasHeSetup(kit.manifest)) return undefined;
+    material = await loadHeWorkerMaterial({ dir: kit.dir, manifest: kit.manifest });
+  }
+  const stateDir = options.stateDir ?? (kit.dir !== undefined ? join(kit.dir, 'state') : undefined);
+  if (stateDir === undefined) {
+    throw makeError('secure aggregation needs a stateDir for the opener ledger', 'INVALID_ARGUMENT');
+  }
+  return createHeWorker({ material, stateDir, log });
+}
+
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const log = options.log ?? (() => {});
   const backend = await useTrainingBackend(options.backend ?? 'wasm');
+  const he = await openHeWorker(options, log);
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 5000 };
   const splits = new Map<number, ReturnType<typeof localSplit>>();
   const models = new Map<string, tf.LayersModel>();
@@ -130,7 +168,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
               memoryBytes: os.totalmem(),
               backend,
               softwareVersion: '0.1.0',
-              features: ['plain'],
+              features: he ? ['plain', 'ckks'] : ['plain'],
               datasets: [
                 {
                   datasetId,
@@ -162,6 +200,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
   } finally {
     for (const m of models.values()) m.dispose();
+    he?.close();
   }
 
   /** Heartbeats and pulls tasks until the session ends (throws) or the worker stops. */
@@ -189,6 +228,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         }
       }
     })();
+    // As a round's opener, this worker answers open requests alongside its own tasks.
+    const opening = he
+      ? serveOpenRequests({
+          client,
+          sessionId,
+          he,
+          signal: session.signal,
+          pollWaitMs: options.pollWaitMs ?? 10_000,
+          log,
+        }).catch((e: unknown) => {
+          failure = e;
+          session.abort();
+        })
+      : Promise.resolve();
     try {
       while (!session.signal.aborted) {
         let task: Task__Output | null | undefined;
@@ -239,6 +292,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       session.abort();
       options.signal.removeEventListener('abort', stop);
       await heartbeats;
+      await opening;
     }
     if (failure && !options.signal.aborted) throw failure as Error;
   }
@@ -349,7 +403,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const local = getFlatWeights(model);
     const delta = new Float32Array(local.length);
     for (let i = 0; i < local.length; i++) delta[i] = local[i]! - global[i]!;
-    const { header, chunks } = describePayload(float32ToBytes(delta));
+    const trainMs = Math.round(performance.now() - started);
+    const { header, chunks, extension } = await encodeUpdate(task, delta, train.n, signal);
     await client.PushUpdate(
       chunkedMessages(
         {
@@ -361,12 +416,38 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           metrics,
           nonce: task.nonce,
           payload: header,
-          trainMs: Math.round(performance.now() - started),
+          trainMs,
+          ...(extension ? { extension } : {}),
         },
         chunks,
       ),
       { signal },
     );
+  }
+
+  /** The update as the task asks for it: plain float32, or encrypted and signed (secure aggregation). */
+  async function encodeUpdate(
+    task: Task__Output,
+    delta: Float32Array,
+    numExamples: number,
+    signal: AbortSignal,
+  ): Promise<ReturnType<typeof describePayload> & { extension?: HeTypedBlob }> {
+    if (task.updateEncoding !== 'PAYLOAD_ENCODING_CKKS') return describePayload(float32ToBytes(delta));
+    if (!he) {
+      throw makeError(
+        "the job uses secure aggregation, but this worker's kit has no HE keys; re-provision the federation with 'aidoc provision'",
+        'BACKEND_UNAVAILABLE',
+      );
+    }
+    const encrypted = await he.encryptUpdate(task, delta, numExamples, signal);
+    return {
+      ...describePayload(encrypted.payload, {
+        encoding: 'PAYLOAD_ENCODING_CKKS',
+        contentType: HE_CIPHERTEXTS_CONTENT_TYPE,
+        elementCount: encrypted.ciphertexts,
+      }),
+      extension: encrypted.extension,
+    };
   }
 }
 

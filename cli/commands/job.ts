@@ -142,11 +142,24 @@ export const jobSubmitCommand: CliCommand = {
       default: '0',
       description: 'Seed for initial weights and sampling',
     },
+    'secure-aggregation': {
+      type: 'string',
+      valueName: 'on|off',
+      default: 'on',
+      description:
+        "Aggregate under homomorphic encryption: the coordinator never sees a hospital's update ('off' sends plain deltas)",
+    },
     watch: { type: 'boolean', description: 'Follow the job until it ends' },
     json: jsonFlag,
   },
   async run({ flags, io, signal }) {
     const model = await modelArg(optionalString(flags, 'model') ?? 'wdbc-mlp');
+    const secure = optionalString(flags, 'secure-aggregation') ?? 'on';
+    if (secure !== 'on' && secure !== 'off')
+      throw makeError(
+        `--secure-aggregation must be on or off, not ${JSON.stringify(secure)}`,
+        'INVALID_ARGUMENT',
+      );
     const { client } = await jobClient(flags);
     try {
       const { job } = await client.SubmitJob({
@@ -166,6 +179,7 @@ export const jobSubmitCommand: CliCommand = {
           fraction: numberFlag(flags, 'fraction'),
           roundDeadlineMs: intFlag(flags, 'deadline-ms', 100),
           seed: intFlag(flags, 'seed', 0),
+          secureAggregation: secure === 'on' ? 'SECURE_AGGREGATION_MODE_ON' : 'SECURE_AGGREGATION_MODE_OFF',
         },
       });
       if (!job) throw makeError('the coordinator returned no job', 'INTERNAL');

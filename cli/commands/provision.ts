@@ -1,12 +1,14 @@
 import { provisionFederation, type KitExtension } from '../../common/pki-federation.js';
+import { createHeKitExtension } from '../../privacy/he-kit.js';
 import type { CliCommand } from '../command.js';
 import { optionalString, requireString } from '../flags.js';
 
 /**
- * Kit extensions every `aidoc provision` applies. The homomorphic-encryption issue adds its CKKS
- * extension here (secret key into hospital kits only; nothing into the coordinator kit).
+ * Kit extensions every `aidoc provision` applies: the CKKS setup for secure aggregation (the secret
+ * key, a signing key and an opener key into each hospital kit; the coordinator kit gets the
+ * parameters and the hospitals' public keys, nothing that decrypts — privacy/he-kit.ts).
  */
-export const provisionKitExtensions: KitExtension[] = [];
+export const provisionKitExtensions: KitExtension[] = [createHeKitExtension()];
 
 function nameList(value: string | undefined): string[] {
   return (value ?? '')
@@ -22,7 +24,9 @@ export const provisionCommand: CliCommand = {
   details: `
 Writes DIR/ca (the CA; ca.key stays with you, it is in no kit), DIR/coordinator, DIR/workers/<name>,
 DIR/vendors/<name> and DIR/operators/<name>. Each kit holds tls.crt, tls.key (mode 0600), ca.crt and
-kit.json (identity, coordinator address). Hand each hospital and vendor its own folder only.
+kit.json (identity, coordinator address). Hospital kits also hold the secure-aggregation keys
+(he-secret.key, he-signing.key, he-opener.key, mode 0600); the coordinator kit holds only the
+CKKS parameters and the hospitals' public keys. Hand each hospital and vendor its own folder only.
 
 Example:
   aidoc provision --out ./fed --workers hospital-a,hospital-b,hospital-c --vendors acme --coordinator-address 10.0.0.5:7443`,

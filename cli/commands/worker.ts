@@ -45,7 +45,8 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
     state: {
       type: 'string',
       valueName: 'DIR',
-      description: 'Where the privacy budget is kept across restarts (default: .aidoc/worker-<name>)',
+      description:
+        'Persistent folder: the privacy budget and the secure-aggregation opener ledger (default: .aidoc/worker-<name>)',
     },
   },
   async run({ flags, io, signal }) {
@@ -79,6 +80,7 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
       budget,
       address: optionalString(flags, 'coordinator'),
       backend: optionalString(flags, 'backend') as TrainingBackendName,
+      stateDir,
       signal,
       log: (l) => io.err(`worker ${kit.identity.name}: ${l}`),
     });

@@ -83,6 +83,12 @@ export interface AssemblerOptions {
    * @defaultValue 256 MiB
    */
   maxBytes?: number;
+  /**
+   * Keep the bytes (false: only verify order, sizes and digest, for a receiver that consumes each
+   * chunk as it arrives; `finish` then returns an empty buffer).
+   * @defaultValue true
+   */
+  retain?: boolean;
 }
 
 export interface PayloadAssembler {
@@ -120,7 +126,7 @@ export function createPayloadAssembler(
   if (digest.sha256.length !== 32) {
     throw reject(`header digest has ${digest.sha256.length} bytes, expected a 32-byte SHA-256`, 'bad_header');
   }
-  const out = Buffer.allocUnsafe(byteLength);
+  const out = options.retain === false ? undefined : Buffer.allocUnsafe(byteLength);
   const hash: Hash = createHash('sha256');
   let next = 0;
   let received = 0;
@@ -169,7 +175,7 @@ export function createPayloadAssembler(
           },
         );
       }
-      chunk.data.copy(out, received);
+      if (out) chunk.data.copy(out, received);
       hash.update(chunk.data);
       received += chunk.data.length;
       next++;
@@ -194,7 +200,7 @@ export function createPayloadAssembler(
           'digest_mismatch',
         );
       }
-      return out;
+      return out ?? Buffer.alloc(0);
     },
   };
 }

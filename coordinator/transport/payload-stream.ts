@@ -92,12 +92,18 @@ export interface ReceiveChunkedOptions<H> extends AssemblerOptions {
   payloadOf: (header: H) => PayloadHeader__Output | null | undefined;
   /**
    * Vets the header before any chunk is accepted; throw (e.g. NOT_FOUND, VERIFICATION_FAILED) to reject.
+   * Returning a function streams the payload instead of buffering it: each chunk, once its order
+   * and size are checked, is handed to that function and not kept (the digest is still checked at
+   * the end, and the returned `data` is empty).
    * @defaultValue accept
    */
-  onHeader?: (header: H) => void | Promise<void>;
+  onHeader?: (header: H) => void | ChunkConsumer | Promise<void | ChunkConsumer>;
   /** Stops receiving (throws ABORTED). */
   signal?: AbortSignal;
 }
+
+/** Takes each verified chunk of a streamed payload, in order. */
+export type ChunkConsumer = (data: Buffer) => void;
 
 export interface ReceivedPayload<H> {
   header: H;
@@ -122,6 +128,7 @@ export async function receiveChunked<H>(
   let payload: PayloadHeader__Output | undefined;
   let assembler: ReturnType<typeof createPayloadAssembler> | undefined;
   let trailer: PayloadTrailer__Output | undefined;
+  let consumer: ChunkConsumer | undefined;
   for await (const m of messages) {
     throwIfAborted(options.signal, 'receiving a payload');
     const part = m.part ?? (m.header ? 'header' : m.chunk ? 'chunk' : m.trailer ? 'trailer' : undefined);
@@ -135,11 +142,12 @@ export async function receiveChunked<H>(
           reason: 'bad_header',
         });
       payload = p;
-      await options.onHeader?.(header);
-      assembler = createPayloadAssembler(p, options);
+      consumer = (await options.onHeader?.(header)) ?? undefined;
+      assembler = createPayloadAssembler(p, { ...options, retain: consumer === undefined });
     } else if (part === 'chunk' && m.chunk) {
       if (!assembler) throw protocolError('a chunk arrived before the header');
       assembler.push({ seq: m.chunk.seq, data: m.chunk.data });
+      consumer?.(m.chunk.data);
     } else if (part === 'trailer' && m.trailer) {
       if (!assembler || !payload) throw protocolError('the trailer arrived before the header');
       if (m.trailer.chunkCount !== payload.chunkCount) {

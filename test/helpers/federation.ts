@@ -1,7 +1,8 @@
 /**
- * A real federation for integration tests: provisioned kits (real CA, mutual TLS), the coordinator
- * in the test process, hospital workers as separate `aidoc worker start` processes on their own
- * CSV files, and helpers to make misbehaving clients out of real kits.
+ * A real federation for integration tests: provisioned kits (real CA, mutual TLS, the CKKS keys of
+ * secure aggregation as `aidoc provision` makes them), the coordinator in the test process,
+ * hospital workers as separate `aidoc worker start` processes on their own CSV files, and helpers
+ * to make misbehaving clients out of real kits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKit, type Kit } from '../../common/pki-kit.js';
 import { provisionFederation, type ProvisionResult } from '../../common/pki-federation.js';
-import { startCoordinator, type Coordinator, type CoordinatorHooks } from '../../coordinator/coordinator.js';
+import { provisionKitExtensions } from '../../cli/commands/provision.js';
+import {
+  startCoordinator,
+  type Coordinator,
+  type CoordinatorOptions,
+} from '../../coordinator/coordinator.js';
 import { freePort, writeHospitalFiles } from '../../demo/federated-demo.js';
 import { AIDOC } from './aidoc-cli.js';
 
@@ -26,7 +32,14 @@ export interface TestFederation {
 }
 
 export async function startTestFederation(
-  options: { workers?: number; heartbeatMs?: number; hooks?: CoordinatorHooks } = {},
+  options: {
+    workers?: number;
+    heartbeatMs?: number;
+    /** e.g. adversary hooks of secure aggregation. */
+    secureAggregation?: CoordinatorOptions['secureAggregation'];
+    /** Book-keeping, e.g. the ledger. */
+    hooks?: CoordinatorOptions['hooks'];
+  } = {},
 ): Promise<TestFederation> {
   const n = options.workers ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'aidoc-fed-test-'));
@@ -36,6 +49,7 @@ export async function startTestFederation(
     workers: hospitals,
     vendors: ['acme', 'other-vendor'],
     coordinatorAddress: `127.0.0.1:${await freePort()}`,
+    extensions: provisionKitExtensions,
   });
   const files = await writeHospitalFiles(dir, hospitals);
   const coordinator = await startCoordinator({
@@ -43,6 +57,7 @@ export async function startTestFederation(
     registry: { heartbeatIntervalMs: options.heartbeatMs ?? 500 },
     pollMs: 50,
     hooks: options.hooks,
+    ...(options.secureAggregation ? { secureAggregation: options.secureAggregation } : {}),
   });
   const children: ChildProcess[] = [];
   const logs = hospitals.map(() => '');

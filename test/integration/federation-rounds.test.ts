@@ -54,6 +54,8 @@ async function rogueWorker(f: TestFederation, index: number) {
     capabilities: {
       cores: 1,
       backend: 'wasm',
+      // It holds a real hospital kit, so it may be picked for secure rounds too.
+      features: ['plain', 'ckks'],
       datasets: [
         {
           datasetId: 'x',
@@ -198,7 +200,13 @@ describe('faults', () => {
     const rogue = await rogueWorker(f, 2);
     try {
       await waitForWorkers(f.coordinator, 3);
-      const jobId = await submit(f, { rounds: 1, minWorkers: 2, roundDeadlineMs: 8000 });
+      // Plain on purpose: this is the PLAIN_F32 path's length check (secure-aggregation tests cover CKKS).
+      const jobId = await submit(f, {
+        rounds: 1,
+        minWorkers: 2,
+        roundDeadlineMs: 8000,
+        secureAggregation: 'SECURE_AGGREGATION_MODE_OFF',
+      });
       const task = await rogue.nextTask();
       await expect(pushRaw(rogue.client, rogue.sessionId, task, new Float32Array(10))).rejects.toMatchObject({
         code: 'VERIFICATION_FAILED',

@@ -77,6 +77,8 @@ function setup() {
         model: { builtin: 'wdbc-mlp' },
         schemaId: 'wdbc-v1',
         quorumWaitMs: 300,
+        // These simulated workers send plain deltas; secure aggregation has its own tests.
+        secureAggregation: false,
         ...spec,
       }),
       state: 'queued',

@@ -1,0 +1,432 @@
+/**
+ * `npm run bench -- he [--rounds 4] [--wdbc-rounds 10] [--workers 5,10] [--models wdbc-mlp,mlp-1m] [--local-epochs 1]`
+ *
+ * What secure aggregation costs in real rounds: a federation on this machine (coordinator in this
+ * process, every hospital an `aidoc worker start` process over gRPC and mutual TLS, kits from
+ * `aidoc provision`), the same job run with secure aggregation off and on, and the wall time of a
+ * round compared (median over rounds 2..R; round 1 carries start-up work). A round here is from
+ * `round_started` to `round_closed`: tasks, local training, update upload, aggregation and — with
+ * secure aggregation — encryption, the keyless sum and the opening. Evaluation is off (it is the
+ * same in both modes).
+ *
+ * Also: bytes on the wire per model parameter of one encrypted update (the serialized PushUpdate
+ * messages with their 5-byte gRPC prefixes; HTTP/2 and TLS framing add ~0.1%), and the
+ * coordinator's aggregation throughput (load + check + add, as contributions stream in) next to raw
+ * node-seal addition of ciphertexts already in memory.
+ *
+ * Models: `wdbc-mlp` (1,554 parameters) and `mlp-1m`, a dense 30-1000-1000-2 net (1,034,002
+ * parameters) on the WDBC features. On this machine every worker shares the same 2 cores, so
+ * the work of all hospitals is serialized that in a real federation runs in parallel.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { provisionKitExtensions } from '../cli/commands/provision.js';
+import { provisionFederation } from '../common/pki-federation.js';
+import { loadKit } from '../common/pki-kit.js';
+import { startCoordinator, type Coordinator } from '../coordinator/coordinator.js';
+import type { JobRecord } from '../coordinator/job-store.js';
+import { chunkedMessages, describePayload, float32ToBytes } from '../coordinator/transport/payload-stream.js';
+import { freePort, writeHospitalFiles } from '../demo/federated-demo.js';
+import { createHeAggregator } from '../privacy/he-aggregate.js';
+import { loadHeCiphertext } from '../privacy/he-cipher.js';
+import { createHeContext } from '../privacy/he-context.js';
+import { loadHeWorkerMaterial, type HeWorkerMaterial } from '../privacy/he-kit.js';
+import {
+  HE_CIPHERTEXTS_CONTENT_TYPE,
+  createCiphertextDeframer,
+  encodeHeRoundSetup,
+  heRoundGeometry,
+  type HeRoundSetup,
+} from '../privacy/he-protocol.js';
+import { loadAidocProtos } from '../protos/load.js';
+import { useTrainingBackend } from '../training/backend.js';
+import { unpackSealCiphertext } from '../privacy/he-wire.js';
+import { createHeWorker } from '../worker/he-worker.js';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function flag(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+
+async function modelSpec(name: string): Promise<{ spec: Record<string, unknown>; params: number }> {
+  if (name === 'wdbc-mlp') return { spec: { builtin: 'wdbc-mlp' }, params: 1554 };
+  if (name !== 'mlp-1m') throw new Error(`unknown model ${name}: wdbc-mlp or mlp-1m`);
+  await useTrainingBackend('wasm');
+  const m = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [30], units: 1000, activation: 'relu' }),
+      tf.layers.dense({ units: 1000, activation: 'relu' }),
+      tf.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  });
+  const params = m.countParams();
+  const topology = m.toJSON(undefined, false);
+  m.dispose();
+  return { spec: { topology }, params };
+}
+
+interface Federation {
+  dir: string;
+  coordinator: Coordinator;
+  workers: ChildProcess[];
+  kits: string[];
+  close(): Promise<void>;
+}
+
+async function startFederation(n: number): Promise<Federation> {
+  const dir = await mkdtemp(join(tmpdir(), 'aidoc-bench-he-'));
+  const hospitals = Array.from({ length: n }, (_, i) => `hospital-${i}`);
+  const fed = await provisionFederation({
+    out: join(dir, 'federation'),
+    workers: hospitals,
+    vendors: ['bench'],
+    coordinatorAddress: `127.0.0.1:${await freePort()}`,
+    extensions: provisionKitExtensions,
+  });
+  const files = await writeHospitalFiles(dir, hospitals);
+  // Generous heartbeats: ten busy worker processes on two shared cores must not look dead.
+  const coordinator = await startCoordinator({
+    kit: await loadKit(fed.coordinator.dir),
+    registry: { heartbeatIntervalMs: 1000 },
+    pollMs: 20,
+  });
+  const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
+  const workers = hospitals.map((_, i) =>
+    spawn(
+      process.execPath,
+      [
+        cli,
+        'worker',
+        'start',
+        '--kit',
+        fed.workers[i]!.dir,
+        '--data',
+        files[i]!.csv,
+        '--schema',
+        files[i]!.schema,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    ),
+  );
+  const until = Date.now() + 120_000;
+  while (coordinator.registry.list().filter((w) => coordinator.registry.health(w) === 'healthy').length < n) {
+    if (Date.now() > until)
+      throw new Error(`only ${coordinator.registry.list().length} of ${n} workers registered`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    dir,
+    coordinator,
+    workers,
+    kits: fed.workers.map((w) => w.dir),
+    async close() {
+      for (const w of workers) w.kill('SIGKILL');
+      await Promise.all(
+        workers.map((w) =>
+          w.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => w.once('exit', () => r())),
+        ),
+      );
+      await coordinator.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface RoundTimes {
+  roundMs: number[];
+  /** round_started to the last update in: tasks, training, (encryption), upload, (adds). */
+  updatesMs: number[];
+  /** last update in to round_closed: aggregation tail (the opening, with secure aggregation). */
+  closeMs: number[];
+}
+
+async function runJob(
+  c: Coordinator,
+  spec: Record<string, unknown>,
+  secureAggregation: boolean,
+): Promise<{ job: JobRecord; times: RoundTimes }> {
+  const submitted = await c.runner.submit('bench', { ...spec, secureAggregation } as never);
+  const job = await c.finished(submitted.jobId);
+  if (job.state !== 'completed') throw new Error(`job ${job.jobId} ${job.state}: ${job.reason ?? ''}`);
+  const times: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
+  let started = 0;
+  let lastJoined = 0;
+  for (const e of c.store.events(job.jobId)) {
+    if (e.body.type === 'round_started' && e.body.attempt === 1) started = lastJoined = e.time;
+    if (e.body.type === 'worker_joined') lastJoined = e.time;
+    if (e.body.type === 'round_closed') {
+      if (e.body.summary.attempts !== 1) throw new Error(`round ${e.body.summary.round} needed a retry`);
+      times.roundMs.push(e.time - started);
+      times.updatesMs.push(lastJoined - started);
+      times.closeMs.push(e.time - lastJoined);
+    }
+  }
+  return { job, times };
+}
+
+/** Bytes of the PushUpdate messages a hospital sends for one encrypted update of `params` values. */
+async function wireBytes(
+  material: HeWorkerMaterial,
+  stateDir: string,
+  params: number,
+  workers: number,
+): Promise<{ secure: number; plain: number; ciphertexts: Uint8Array[]; setup: HeRoundSetup }> {
+  const serialize = loadAidocProtos().WorkerService.service.PushUpdate.requestSerialize;
+  const sizeOf = (messages: Iterable<unknown>): number => {
+    let total = 0;
+    for (const m of messages) total += 5 + serialize(m as never).length;
+    return total;
+  };
+  const setup: HeRoundSetup = {
+    version: 1,
+    paramsDigest: material.paramsDigest,
+    openerId: material.workerId,
+    minWorkers: workers,
+    maxWorkers: workers,
+    valuesPerSlot: 2,
+    valueBound: 1,
+    valueCount: params,
+    weightDenominator: 569,
+  };
+  const he = await createHeWorker({ material, stateDir });
+  try {
+    const delta = Float32Array.from({ length: params }, (_, i) => Math.sin(i) / 50);
+    const encrypted = await he.encryptUpdate(
+      { jobId: 'job-bench', round: 1, extension: encodeHeRoundSetup(setup) },
+      delta,
+      57,
+    );
+    const base = {
+      sessionId: '00000000-0000-0000-0000-000000000000',
+      taskId: '00000000-0000-0000-0000-000000000000',
+      jobId: 'job-bench',
+      round: 1,
+      numExamples: 57,
+      metrics: { loss: 0.5 },
+      nonce: Buffer.alloc(16),
+      trainMs: 1000,
+    };
+    const secureMsg = describePayload(encrypted.payload, {
+      encoding: 'PAYLOAD_ENCODING_CKKS',
+      contentType: HE_CIPHERTEXTS_CONTENT_TYPE,
+      elementCount: encrypted.ciphertexts,
+    });
+    const plainMsg = describePayload(float32ToBytes(delta));
+    const ciphertexts: Uint8Array[] = [];
+    const deframer = createCiphertextDeframer((_i, w) => ciphertexts.push(w));
+    deframer.push(encrypted.payload);
+    deframer.end();
+    return {
+      secure: sizeOf(
+        chunkedMessages(
+          { ...base, payload: secureMsg.header, extension: encrypted.extension },
+          secureMsg.chunks,
+        ),
+      ),
+      plain: sizeOf(chunkedMessages({ ...base, payload: plainMsg.header }, plainMsg.chunks)),
+      ciphertexts,
+      setup,
+    };
+  } finally {
+    he.close();
+  }
+}
+
+/** The coordinator's streaming sum vs raw node-seal `add` on ciphertexts already loaded. */
+async function aggregationThroughput(
+  materials: HeWorkerMaterial[],
+  stateDir: string,
+  params: number,
+): Promise<Record<string, number>> {
+  const setupPublic = materials[0]!;
+  const ctx = await createHeContext(setupPublic.params);
+  try {
+    const contributions: { header: unknown; cts: Uint8Array[] }[] = [];
+    let setup: HeRoundSetup | undefined;
+    for (const [i, m] of materials.entries()) {
+      const he = await createHeWorker({ material: m, stateDir: join(stateDir, String(i)) });
+      try {
+        setup ??= {
+          version: 1,
+          paramsDigest: m.paramsDigest,
+          openerId: materials[0]!.workerId,
+          minWorkers: materials.length,
+          maxWorkers: materials.length,
+          valuesPerSlot: 2,
+          valueBound: 1,
+          valueCount: params,
+          weightDenominator: 569,
+        };
+        const delta = Float32Array.from({ length: params }, (_, j) => Math.sin(j + i) / 50);
+        const e = await he.encryptUpdate(
+          { jobId: 'job-bench', round: 1, extension: encodeHeRoundSetup(setup) },
+          delta,
+          50,
+        );
+        const cts: Uint8Array[] = [];
+        const d = createCiphertextDeframer((_j, w) => cts.push(w));
+        d.push(e.payload);
+        d.end();
+        contributions.push({ header: JSON.parse(e.extension.data.toString('utf8')), cts });
+      } finally {
+        he.close();
+      }
+    }
+    const { plan, layout } = heRoundGeometry(setupPublic.params, setup!);
+    const keys = new Map(materials.map((m) => [m.workerId, m.registry.get(m.workerId)!.signingKey]));
+    const stream = (): number => {
+      const agg = createHeAggregator({
+        ctx,
+        plan,
+        layout,
+        jobId: 'job-bench',
+        round: 1,
+        openerId: materials[0]!.workerId,
+        workerKey: (id) => keys.get(id),
+      });
+      const t = performance.now();
+      for (const c of contributions) {
+        const sink = agg.begin(c.header);
+        c.cts.forEach((w, i) => sink.add(i, w));
+        sink.commit();
+      }
+      const ms = performance.now() - t;
+      agg.delete();
+      return ms;
+    };
+    const aggregateMs = Math.min(stream(), stream());
+    const evaluator = ctx.seal.Evaluator(ctx.context);
+    const loaded = contributions[0]!.cts.slice(0, 64).map((w) => loadHeCiphertext(ctx, w, plan.scaleBits));
+    let rawAddMs = Infinity;
+    for (let pass = 0; pass < 3; pass++) {
+      const t = performance.now();
+      const [acc, ...rest] = loaded;
+      for (const ct of rest) evaluator.add(acc!, ct, acc);
+      rawAddMs = Math.min(rawAddMs, (performance.now() - t) / (loaded.length - 1));
+    }
+    for (const ct of loaded) ct.delete();
+    // The floor for anything that receives ciphertexts as bytes: SEAL's own load, then add.
+    let rawLoadAddMs = Infinity;
+    const sample = contributions[0]!.cts.slice(0, 64);
+    for (let pass = 0; pass < 3; pass++) {
+      const sealBytes = sample.map(unpackSealCiphertext);
+      const acc = loadHeCiphertext(ctx, sample[0]!, plan.scaleBits);
+      const t = performance.now();
+      for (const bytes of sealBytes.slice(1)) {
+        const ct = ctx.seal.CipherText();
+        ct.loadArray(ctx.context, bytes);
+        evaluator.add(acc, ct, acc);
+        ct.delete();
+      }
+      rawLoadAddMs = Math.min(rawLoadAddMs, (performance.now() - t) / (sealBytes.length - 1));
+      acc.delete();
+    }
+    evaluator.delete();
+    const perCiphertext = aggregateMs / (materials.length * layout.ciphertextCount);
+    const paramsPerCiphertext = layout.dataSlotsPerCiphertext * plan.valuesPerSlot;
+    return {
+      coordinatorMsPerCiphertext: round3(perCiphertext),
+      coordinatorMParamsPerSec: round3(((materials.length * params) / aggregateMs) * 1e-3),
+      rawAddMsPerCiphertext: round3(rawAddMs),
+      rawAddMParamsPerSec: round3((paramsPerCiphertext / rawAddMs) * 1e-3),
+      coordinatorVsRawAdd: round3(perCiphertext / rawAddMs),
+      rawLoadAddMsPerCiphertext: round3(rawLoadAddMs),
+      coordinatorVsRawLoadAdd: round3(perCiphertext / rawLoadAddMs),
+    };
+  } finally {
+    ctx.delete();
+  }
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const rounds = Number(flag(args, 'rounds', '4'));
+  const wdbcRounds = Number(flag(args, 'wdbc-rounds', '10'));
+  const workerCounts = flag(args, 'workers', '5,10').split(',').map(Number);
+  const models = flag(args, 'models', 'wdbc-mlp,mlp-1m').split(',');
+  const localEpochs = Number(flag(args, 'local-epochs', '1'));
+  if (!(rounds >= 2 && wdbcRounds >= 2)) throw new Error('--rounds must be at least 2 (round 1 is warm-up)');
+  const results: Record<string, unknown>[] = [];
+  let bytes: { secure: number; plain: number; params: number } | undefined;
+  let throughput: Record<string, number> | undefined;
+  for (const n of workerCounts) {
+    log(`he bench: starting ${n} hospital workers`);
+    const fed = await startFederation(n);
+    try {
+      const materials = await Promise.all(fed.kits.map(async (k) => loadHeWorkerMaterial(await loadKit(k))));
+      for (const name of models) {
+        const { spec: model, params } = await modelSpec(name);
+        const spec = {
+          model,
+          schemaId: 'wdbc-v1',
+          rounds: name === 'wdbc-mlp' ? wdbcRounds : rounds,
+          localEpochs,
+          batchSize: 16,
+          learningRate: 0.01,
+          minWorkers: n,
+          fraction: 1,
+          roundDeadlineMs: 600_000,
+          validationFraction: 0,
+          seed: 7,
+        };
+        const plain = await runJob(fed.coordinator, spec, false);
+        const secure = await runJob(fed.coordinator, spec, true);
+        const m = (t: RoundTimes, k: keyof RoundTimes) => median(t[k].slice(1));
+        const ratio = m(secure.times, 'roundMs') / m(plain.times, 'roundMs');
+        const row = {
+          model: name,
+          params,
+          workers: n,
+          plainRoundMs: Math.round(m(plain.times, 'roundMs')),
+          secureRoundMs: Math.round(m(secure.times, 'roundMs')),
+          roundTimeRatio: round3(ratio),
+          plainUpdatesMs: Math.round(m(plain.times, 'updatesMs')),
+          secureUpdatesMs: Math.round(m(secure.times, 'updatesMs')),
+          plainCloseMs: Math.round(m(plain.times, 'closeMs')),
+          secureCloseMs: Math.round(m(secure.times, 'closeMs')),
+        };
+        log(
+          `  ${name} (${params} params), ${n} workers: round ${row.plainRoundMs} ms plain, ${row.secureRoundMs} ms secure = x${row.roundTimeRatio} ` +
+            `(updates in after ${row.plainUpdatesMs} / ${row.secureUpdatesMs} ms; close ${row.plainCloseMs} / ${row.secureCloseMs} ms)`,
+        );
+        results.push(row);
+        if (name === 'mlp-1m' && n === Math.max(...workerCounts)) {
+          const w = await wireBytes(materials[0]!, join(fed.dir, 'bench-wire'), params, n);
+          bytes = { secure: w.secure, plain: w.plain, params };
+          log(
+            `  wire: one encrypted update ${w.secure} B = ${(w.secure / params).toFixed(3)} B/param (plain float32 update ${(w.plain / params).toFixed(3)} B/param)`,
+          );
+          throughput = await aggregationThroughput(materials, join(fed.dir, 'bench-agg'), params);
+          log(
+            `  coordinator: ${throughput.coordinatorMsPerCiphertext} ms per ciphertext (${throughput.coordinatorMParamsPerSec} M params/s); ` +
+              `raw node-seal add ${throughput.rawAddMsPerCiphertext} ms (${throughput.rawAddMParamsPerSec} M params/s), ` +
+              `raw loadArray + add ${throughput.rawLoadAddMsPerCiphertext} ms`,
+          );
+        }
+      }
+    } finally {
+      await fed.close();
+    }
+  }
+  const headline = results.find((r) => r.model === 'mlp-1m' && r.workers === Math.max(...workerCounts));
+  return {
+    roundTimeRatio: headline?.roundTimeRatio ?? null,
+    bytesPerParam: bytes ? round3(bytes.secure / bytes.params) : null,
+    plainBytesPerParam: bytes ? round3(bytes.plain / bytes.params) : null,
+    rounds,
+    localEpochs,
+    results,
+    ...(throughput ?? {}),
+  };
+}
