@@ -399,7 +399,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     } else {
       r = await trainLocal(model, train, plain);
     }
-    metrics.loss = r.loss;
+    // DP-SGD's training loss is computed on the records without noise: it is not covered by epsilon
+    // and stays on the worker. Only plain jobs report it.
+    if (privacy?.mode !== 'record') metrics.loss = r.loss;
     const local = getFlatWeights(model);
     const delta = new Float32Array(local.length);
     for (let i = 0; i < local.length; i++) delta[i] = local[i]! - global[i]!;

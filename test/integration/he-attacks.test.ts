@@ -49,6 +49,8 @@ const JOB = {
   roundDeadlineMs: 30_000,
   seed: 3,
   secureAggregation: 'SECURE_AGGREGATION_MODE_ON' as const,
+  // DP has its own tests (federation-privacy); these are about the aggregation protocol.
+  privacy: { mode: 'none' },
 };
 const HOSPITALS = ['hospital-a', 'hospital-b', 'hospital-c'];
 

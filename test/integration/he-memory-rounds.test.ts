@@ -71,6 +71,7 @@ test(`${ROUNDS} secure rounds: coordinator and worker memory stay flat`, async (
       roundDeadlineMs: 60_000,
       seed: 5,
       secureAggregation: 'SECURE_AGGREGATION_MODE_ON',
+      privacy: { mode: 'none' },
     },
   });
   vendor.close();

@@ -33,6 +33,8 @@ const WDBC_JOB = {
   minWorkers: 3,
   roundDeadlineMs: 60_000,
   seed: 1,
+  // DP has its own tests (federation-privacy); these are about the aggregation protocol.
+  privacy: { mode: 'none' },
 };
 
 const HOSPITALS = ['hospital-a', 'hospital-b', 'hospital-c'];
