@@ -390,7 +390,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       batch: { type: 'string', default: '32' },
       // Long: a worker's event loop is blocked while a WASM batch runs, and with 20 CNN workers on
       // 2 shared cores a batch can take tens of seconds of wall time; 6 missed intervals would
-      // mark the worker offline and drop it from the round (see RESULTS-rounds.md).
+      // mark the worker offline and drop it from the round (see bench/RESULTS.md).
       'heartbeat-ms': { type: 'string', default: '15000' },
       verbose: { type: 'boolean', default: false },
     },
