@@ -109,7 +109,9 @@ test('the WDBC job reaches the same accuracy with secure aggregation on; the coo
   // Every secure round was opened by one of the hospitals, which kept it in its ledger on disk.
   const opened = (
     await Promise.all(
-      f.fed.workers.map((w) => readFile(join(w.dir, 'state', OPENER_LEDGER_FILE), 'utf8').catch(() => '')),
+      f.fed.workers.map((w) =>
+        readFile(join(f!.dir, 'state', w.name, OPENER_LEDGER_FILE), 'utf8').catch(() => ''),
+      ),
     )
   )
     .join('')
