@@ -1,10 +1,13 @@
 /**
- * `npm run bench -- he [--rounds 4] [--wdbc-rounds 10] [--workers 5,10] [--models wdbc-mlp,mlp-1m] [--local-epochs 1]`
+ * `npm run bench -- he [--rounds 4] [--wdbc-rounds 10] [--repeats 2] [--workers 5,10] [--models wdbc-mlp,mlp-1m]
+ *   [--local-epochs 1]`
  *
  * What secure aggregation costs in real rounds: a federation on this machine (coordinator in this
  * process, every hospital an `aidoc worker start` process over gRPC and mutual TLS, kits from
  * `aidoc provision`), the same job run with secure aggregation off and on, and the wall time of a
- * round compared (median over rounds 2..R; round 1 carries start-up work). A round here is from
+ * round compared (median over rounds 2..R of `repeats` alternating plain and secure jobs; round 1
+ * carries start-up work), and the CPU seconds per round of all processes (coordinator and every
+ * worker: a load-independent measure of the work added). A round here is from
  * `round_started` to `round_closed`: tasks, local training, update upload, aggregation and — with
  * secure aggregation — encryption, the keyless sum and the opening. Evaluation is off (it is the
  * same in both modes).
@@ -20,6 +23,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,10 +40,13 @@ import { createHeAggregator } from '../privacy/he-aggregate.js';
 import { loadHeCiphertext } from '../privacy/he-cipher.js';
 import { createHeContext } from '../privacy/he-context.js';
 import { loadHeWorkerMaterial, type HeWorkerMaterial } from '../privacy/he-kit.js';
+import type { HeOpenRequest } from '../privacy/he-contribution.js';
 import {
   HE_CIPHERTEXTS_CONTENT_TYPE,
   createCiphertextDeframer,
+  encodeHeOpenContext,
   encodeHeRoundSetup,
+  frameCiphertexts,
   heRoundGeometry,
   type HeRoundSetup,
 } from '../privacy/he-protocol.js';
@@ -82,6 +89,8 @@ interface Federation {
   coordinator: Coordinator;
   workers: ChildProcess[];
   kits: string[];
+  /** The tail of each worker's log. */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -96,15 +105,17 @@ async function startFederation(n: number): Promise<Federation> {
     extensions: provisionKitExtensions,
   });
   const files = await writeHospitalFiles(dir, hospitals);
-  // Generous heartbeats: ten busy worker processes on two shared cores must not look dead.
+  // Generous heartbeats: ten worker processes training on two shared cores must not look dead
+  // (a heartbeat that waits more than 3 intervals for a busy event loop ends the session).
   const coordinator = await startCoordinator({
     kit: await loadKit(fed.coordinator.dir),
-    registry: { heartbeatIntervalMs: 1000 },
+    registry: { heartbeatIntervalMs: 3000 },
     pollMs: 20,
   });
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
-  const workers = hospitals.map((_, i) =>
-    spawn(
+  const logs = hospitals.map(() => '');
+  const workers = hospitals.map((_, i) => {
+    const child = spawn(
       process.execPath,
       [
         cli,
@@ -117,9 +128,11 @@ async function startFederation(n: number): Promise<Federation> {
         '--schema',
         files[i]!.schema,
       ],
-      { stdio: ['ignore', 'ignore', 'ignore'] },
-    ),
-  );
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr.on('data', (d: Buffer) => (logs[i] = (logs[i] + d.toString()).slice(-4000)));
+    return child;
+  });
   const until = Date.now() + 120_000;
   while (coordinator.registry.list().filter((w) => coordinator.registry.health(w) === 'healthy').length < n) {
     if (Date.now() > until)
@@ -131,6 +144,7 @@ async function startFederation(n: number): Promise<Federation> {
     coordinator,
     workers,
     kits: fed.workers.map((w) => w.dir),
+    logs,
     async close() {
       for (const w of workers) w.kill('SIGKILL');
       await Promise.all(
@@ -152,13 +166,39 @@ interface RoundTimes {
   closeMs: number[];
 }
 
+/** CPU seconds used so far by this process and the worker processes (Linux /proc). */
+function cpuSeconds(pids: number[]): number {
+  const ticks = 100; // USER_HZ on Linux
+  let total = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+  for (const pid of pids) {
+    try {
+      // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    } catch {
+      // A worker that exited counts for nothing more.
+    }
+  }
+  return total;
+}
+
 async function runJob(
   c: Coordinator,
   spec: Record<string, unknown>,
   secureAggregation: boolean,
-): Promise<{ job: JobRecord; times: RoundTimes }> {
+  pids: number[],
+): Promise<{ job: JobRecord; times: RoundTimes; cpuSecondsPerRound: number }> {
   const submitted = await c.runner.submit('bench', { ...spec, secureAggregation } as never);
+  // CPU from the end of round 1 (start-up work) to the end of the job.
+  let cpuAfterFirst = NaN;
+  for await (const e of c.store.watch(submitted.jobId)) {
+    if (e.body.type === 'round_closed' && e.body.summary.round === 1) cpuAfterFirst = cpuSeconds(pids);
+    if (e.body.type === 'job_completed' || e.body.type === 'job_failed' || e.body.type === 'job_cancelled')
+      break;
+  }
   const job = await c.finished(submitted.jobId);
+  const cpuSecondsPerRound = (cpuSeconds(pids) - cpuAfterFirst) / (job.rounds.length - 1);
   if (job.state !== 'completed') throw new Error(`job ${job.jobId} ${job.state}: ${job.reason ?? ''}`);
   const times: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
   let started = 0;
@@ -173,7 +213,7 @@ async function runJob(
       times.closeMs.push(e.time - lastJoined);
     }
   }
-  return { job, times };
+  return { job, times, cpuSecondsPerRound };
 }
 
 /** Bytes of the PushUpdate messages a hospital sends for one encrypted update of `params` values. */
@@ -255,6 +295,7 @@ async function aggregationThroughput(
   try {
     const contributions: { header: unknown; cts: Uint8Array[] }[] = [];
     let setup: HeRoundSetup | undefined;
+    let encryptMs = Infinity;
     for (const [i, m] of materials.entries()) {
       const he = await createHeWorker({ material: m, stateDir: join(stateDir, String(i)) });
       try {
@@ -270,11 +311,13 @@ async function aggregationThroughput(
           weightDenominator: 569,
         };
         const delta = Float32Array.from({ length: params }, (_, j) => Math.sin(j + i) / 50);
+        const t = performance.now();
         const e = await he.encryptUpdate(
           { jobId: 'job-bench', round: 1, extension: encodeHeRoundSetup(setup) },
           delta,
           50,
         );
+        if (i > 0) encryptMs = Math.min(encryptMs, performance.now() - t); // 0 builds the encryptor
         const cts: Uint8Array[] = [];
         const d = createCiphertextDeframer((_j, w) => cts.push(w));
         d.push(e.payload);
@@ -286,7 +329,7 @@ async function aggregationThroughput(
     }
     const { plan, layout } = heRoundGeometry(setupPublic.params, setup!);
     const keys = new Map(materials.map((m) => [m.workerId, m.registry.get(m.workerId)!.signingKey]));
-    const stream = (): number => {
+    const stream = (open = false): number => {
       const agg = createHeAggregator({
         ctx,
         plan,
@@ -303,10 +346,34 @@ async function aggregationThroughput(
         sink.commit();
       }
       const ms = performance.now() - t;
+      if (open) request = agg.openRequest();
       agg.delete();
       return ms;
     };
-    const aggregateMs = Math.min(stream(), stream());
+    let request: HeOpenRequest | undefined;
+    const aggregateMs = Math.min(stream(), stream(true));
+    // The opener's side, alone: verify + decrypt + unpack the sum (what a real opener does).
+    const opener = await createHeWorker({ material: materials[0]!, stateDir: join(stateDir, 'opener') });
+    let openMs: number;
+    try {
+      const t = performance.now();
+      const opened = await opener.open(
+        {
+          jobId: 'job-bench',
+          round: 1,
+          context: encodeHeOpenContext({
+            version: 1,
+            setup: setup!,
+            contributions: [...request!.contributions],
+          }),
+        },
+        frameCiphertexts(request!.aggregate),
+      );
+      openMs = performance.now() - t;
+      if (!('sum' in opened)) throw new Error(`the bench's own sum was refused: ${opened.reason}`);
+    } finally {
+      opener.close();
+    }
     const evaluator = ctx.seal.Evaluator(ctx.context);
     const loaded = contributions[0]!.cts.slice(0, 64).map((w) => loadHeCiphertext(ctx, w, plan.scaleBits));
     let rawAddMs = Infinity;
@@ -337,6 +404,9 @@ async function aggregationThroughput(
     const perCiphertext = aggregateMs / (materials.length * layout.ciphertextCount);
     const paramsPerCiphertext = layout.dataSlotsPerCiphertext * plan.valuesPerSlot;
     return {
+      encryptMsPerUpdate: Math.round(encryptMs),
+      openMs: Math.round(openMs),
+      coordinatorMsPerUpdate: Math.round(aggregateMs / materials.length),
       coordinatorMsPerCiphertext: round3(perCiphertext),
       coordinatorMParamsPerSec: round3(((materials.length * params) / aggregateMs) * 1e-3),
       rawAddMsPerCiphertext: round3(rawAddMs),
@@ -356,6 +426,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const workerCounts = flag(args, 'workers', '5,10').split(',').map(Number);
   const models = flag(args, 'models', 'wdbc-mlp,mlp-1m').split(',');
   const localEpochs = Number(flag(args, 'local-epochs', '1'));
+  const repeats = Number(flag(args, 'repeats', '2'));
   if (!(rounds >= 2 && wdbcRounds >= 2)) throw new Error('--rounds must be at least 2 (round 1 is warm-up)');
   const results: Record<string, unknown>[] = [];
   let bytes: { secure: number; plain: number; params: number } | undefined;
@@ -377,28 +448,53 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           minWorkers: n,
           fraction: 1,
           roundDeadlineMs: 600_000,
+          quorumWaitMs: 120_000,
           validationFraction: 0,
           seed: 7,
+          // The cost of secure aggregation alone: DP is the same on both sides, so leave it out.
+          privacy: { mode: 'none' },
         };
-        const plain = await runJob(fed.coordinator, spec, false);
-        const secure = await runJob(fed.coordinator, spec, true);
-        const m = (t: RoundTimes, k: keyof RoundTimes) => median(t[k].slice(1));
-        const ratio = m(secure.times, 'roundMs') / m(plain.times, 'roundMs');
+        // Plain and secure jobs alternate (`repeats` times each) so a change in the machine's load
+        // falls on both; each job's round 1 (start-up work) is left out.
+        const plain: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
+        const secure: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
+        const cpu = { plain: [] as number[], secure: [] as number[] };
+        const pids = fed.workers.map((w) => w.pid ?? 0);
+        try {
+          for (let rep = 0; rep < repeats; rep++) {
+            for (const on of [false, true]) {
+              const r = await runJob(fed.coordinator, spec, on, pids);
+              const into = on ? secure : plain;
+              for (const k of ['roundMs', 'updatesMs', 'closeMs'] as const)
+                into[k].push(...r.times[k].slice(1));
+              (on ? cpu.secure : cpu.plain).push(r.cpuSecondsPerRound);
+            }
+          }
+        } catch (e) {
+          fed.logs.forEach((l, i) => log(`--- worker ${i} ---\n${l}`));
+          throw e;
+        }
+        const m = (t: RoundTimes, k: keyof RoundTimes) => median(t[k]);
+        const ratio = m(secure, 'roundMs') / m(plain, 'roundMs');
         const row = {
           model: name,
           params,
           workers: n,
-          plainRoundMs: Math.round(m(plain.times, 'roundMs')),
-          secureRoundMs: Math.round(m(secure.times, 'roundMs')),
+          plainRoundMs: Math.round(m(plain, 'roundMs')),
+          secureRoundMs: Math.round(m(secure, 'roundMs')),
           roundTimeRatio: round3(ratio),
-          plainUpdatesMs: Math.round(m(plain.times, 'updatesMs')),
-          secureUpdatesMs: Math.round(m(secure.times, 'updatesMs')),
-          plainCloseMs: Math.round(m(plain.times, 'closeMs')),
-          secureCloseMs: Math.round(m(secure.times, 'closeMs')),
+          plainUpdatesMs: Math.round(m(plain, 'updatesMs')),
+          secureUpdatesMs: Math.round(m(secure, 'updatesMs')),
+          plainCloseMs: Math.round(m(plain, 'closeMs')),
+          secureCloseMs: Math.round(m(secure, 'closeMs')),
+          plainCpuSecondsPerRound: round3(median(cpu.plain)),
+          secureCpuSecondsPerRound: round3(median(cpu.secure)),
+          cpuRatio: round3(median(cpu.secure) / median(cpu.plain)),
         };
         log(
           `  ${name} (${params} params), ${n} workers: round ${row.plainRoundMs} ms plain, ${row.secureRoundMs} ms secure = x${row.roundTimeRatio} ` +
-            `(updates in after ${row.plainUpdatesMs} / ${row.secureUpdatesMs} ms; close ${row.plainCloseMs} / ${row.secureCloseMs} ms)`,
+            `(updates in after ${row.plainUpdatesMs} / ${row.secureUpdatesMs} ms; close ${row.plainCloseMs} / ${row.secureCloseMs} ms; ` +
+            `CPU of all processes ${row.plainCpuSecondsPerRound} / ${row.secureCpuSecondsPerRound} s per round = x${row.cpuRatio})`,
         );
         results.push(row);
         if (name === 'mlp-1m' && n === Math.max(...workerCounts)) {
@@ -408,6 +504,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
             `  wire: one encrypted update ${w.secure} B = ${(w.secure / params).toFixed(3)} B/param (plain float32 update ${(w.plain / params).toFixed(3)} B/param)`,
           );
           throughput = await aggregationThroughput(materials, join(fed.dir, 'bench-agg'), params);
+          log(
+            `  one process, no contention: encrypt one update ${throughput.encryptMsPerUpdate} ms, open the sum ${throughput.openMs} ms`,
+          );
           log(
             `  coordinator: ${throughput.coordinatorMsPerCiphertext} ms per ciphertext (${throughput.coordinatorMParamsPerSec} M params/s); ` +
               `raw node-seal add ${throughput.rawAddMsPerCiphertext} ms (${throughput.rawAddMParamsPerSec} M params/s), ` +
@@ -425,6 +524,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     bytesPerParam: bytes ? round3(bytes.secure / bytes.params) : null,
     plainBytesPerParam: bytes ? round3(bytes.plain / bytes.params) : null,
     rounds,
+    repeats,
     localEpochs,
     results,
     ...(throughput ?? {}),

@@ -47,6 +47,7 @@ import {
   type RoundAggregatorArgs,
 } from './round-aggregator.js';
 import type { ClientFailure } from './strategy.js';
+import { MAX_CHUNK_BYTES } from './transport/chunks.js';
 import type { WorkerRecord, WorkerRegistry } from './worker-registry.js';
 
 /** The worker feature a hospital advertises when its kit holds the HE keys. */
@@ -212,8 +213,8 @@ export async function createSecureAggregation(options: SecureAggregationOptions)
             encoding: 'PAYLOAD_ENCODING_CKKS',
             byteLength: item.bytes.byteLength,
             sha256: item.sha256,
-            chunkCount: Math.ceil(item.bytes.byteLength / (1 << 20)),
-            chunkSize: 1 << 20,
+            chunkCount: Math.ceil(item.bytes.byteLength / MAX_CHUNK_BYTES),
+            chunkSize: MAX_CHUNK_BYTES,
             elementCount: request.aggregate.length,
             contentType: HE_CIPHERTEXTS_CONTENT_TYPE,
           },
@@ -437,11 +438,14 @@ export async function createSecureAggregation(options: SecureAggregationOptions)
           let set = waiters.get(workerId);
           if (!set) waiters.set(workerId, (set = new Set()));
           const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
             set.delete(done);
             resolve();
           };
+          const timer = setTimeout(done, left);
+          signal?.addEventListener('abort', done, { once: true });
           set.add(done);
-          void sleep(left, signal).then(done);
         });
       }
     },
