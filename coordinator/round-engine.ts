@@ -45,6 +45,7 @@ import type {
   LocalTrainConfig,
 } from './strategy.js';
 import type { WorkerRegistry } from './worker-registry.js';
+import { sleep } from '../common/sleep.js';
 
 export type TaskKind = 'train' | 'evaluate';
 
@@ -183,17 +184,6 @@ export interface RoundEngineOptions {
   evaluationDeadlineMs?: number;
   log?: (line: string) => void;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class RoundEngine {
   readonly #registry: WorkerRegistry<TaskAssignment>;

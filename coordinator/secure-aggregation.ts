@@ -49,6 +49,7 @@ import {
 import type { ClientFailure } from './strategy.js';
 import { MAX_CHUNK_BYTES } from './transport/chunks.js';
 import type { WorkerRecord, WorkerRegistry } from './worker-registry.js';
+import { sleep } from '../common/sleep.js';
 
 /** The worker feature a hospital advertises when its kit holds the HE keys. */
 export const HE_FEATURE = 'ckks';
@@ -141,17 +142,6 @@ export interface SecureAggregation extends AggregationMode {
   /** Frees the HE context and refuses pending openings. */
   close(): void;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export async function createSecureAggregation(options: SecureAggregationOptions): Promise<SecureAggregation> {
   const { setup, registry, payloads } = options;

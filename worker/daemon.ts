@@ -40,6 +40,7 @@ import { calibrateNoiseMultiplier } from '../privacy/calibrate.js';
 import { trainDpSgd } from '../privacy/dp-sgd.js';
 import { PrivacyBudget } from './privacy-budget.js';
 import { createHeWorker, serveOpenRequests, type HeWorker } from './he-worker.js';
+import { sleep } from '../common/sleep.js';
 
 export interface WorkerDataset {
   /** Unscaled records; the worker fits scaling on its own training part. */
@@ -83,17 +84,6 @@ export interface WorkerOptions {
    */
   stateDir?: string;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 function tapInterceptor(tap: (method: string, bytes: Buffer) => void): grpc.Interceptor {
   return (options, nextCall) =>

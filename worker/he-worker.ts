@@ -38,6 +38,7 @@ import {
 import type { OpenRequest__Output } from '../protos/generated/aidoc/v1/OpenRequest.js';
 import type { PayloadHeader__Output } from '../protos/generated/aidoc/v1/PayloadHeader.js';
 import type { Task__Output } from '../protos/generated/aidoc/v1/Task.js';
+import { sleep } from '../common/sleep.js';
 
 /**
  * What an opener tells the coordinator when it refuses: always this, whatever the reason. The
@@ -244,17 +245,6 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
     },
   };
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * The opener loop of one session: long-poll PullOpenRequest, fetch the aggregate, verify and open
