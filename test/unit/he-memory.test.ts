@@ -105,16 +105,18 @@ function rss(): number {
   return process.memoryUsage().rss;
 }
 
-test('100 encrypt + aggregate + open cycles: RSS stays flat, and a real leak would show', async () => {
+test('130 encrypt + aggregate + open cycles: RSS stays flat, and a real leak would show', async () => {
   // The first cycles grow the WASM heap and SEAL's memory pools to their working size.
   for (let r = 0; r < 30; r++) await cycle(r);
   const before = rss();
   let last = 0;
-  for (let r = 30; r < 100; r++) last = await cycle(r);
+  for (let r = 30; r < 130; r++) last = await cycle(r);
   const growth = rss() - before;
   expect(Math.abs(last - 3 * (values[1] ?? 0))).toBeLessThan(3 * plan.step);
-  // 70 cycles: leaking just the two summed ciphertexts per cycle would add 70 * 2 * 64 KiB = 8.75 MiB.
-  expect(growth).toBeLessThan(5 * MiB);
+  // 100 cycles: leaking just the two summed ciphertexts per cycle would add 100 * 2 * 64 KiB =
+  // 12.5 MiB; a leak-free run moves RSS by up to ~6 MiB (allocator and V8 noise, measured on a
+  // loaded CI machine), so the bound sits between the two.
+  expect(growth).toBeLessThan(8 * MiB);
 
   // Positive control: 300 ciphertexts never deleted (19 MiB of WASM heap).
   const wire =
