@@ -38,12 +38,12 @@
  *   packed copy of it as a filter).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataType, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BACKEND_NAME, pair, view, wasmKernel, type KernelArgs } from './wasm-kernel-utils.js';
 import { assertArgument } from '../common/errors.js';
 
 const KERNEL_NAME = 'Conv2DBackpropFilter';
-const BACKEND_NAME = 'wasm';
 
 type Pad =
   'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -59,9 +59,6 @@ export interface WasmConv2DBackpropFilterAttrs {
   dilations?: number | [number, number];
 }
 
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap };
-type WasmKernel = (args: KernelArgs) => TensorInfo;
-
 /**
  * Registers the kernel for backend 'wasm'. Idempotent: does nothing when a `Conv2DBackpropFilter`
  * kernel is already registered for 'wasm' (ours, or a native one from a later tfjs release).
@@ -75,24 +72,6 @@ export function registerWasmConv2DBackpropFilter(): void {
     backendName: BACKEND_NAME,
     kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
   });
-}
-
-function wasmKernel(name: string): WasmKernel {
-  const config = tf.getKernel(name, BACKEND_NAME);
-  if (config === undefined) {
-    throw new Error(`the wasm backend has no '${name}' kernel; import '@tensorflow/tfjs-backend-wasm' first`);
-  }
-  return config.kernelFunc as unknown as WasmKernel;
-}
-
-function pair(v: number | [number, number] | undefined): [number, number] {
-  if (v === undefined) return [1, 1];
-  return typeof v === 'number' ? [v, v] : v;
-}
-
-/** A view of `t` with another shape over the same data; not owned, never disposed. */
-function view(t: TensorInfo, shape: number[]): TensorInfo {
-  return { dataId: t.dataId, shape, dtype: t.dtype };
 }
 
 function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {

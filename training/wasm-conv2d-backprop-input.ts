@@ -55,12 +55,19 @@
  *   dy when explicit padding exceeds the kernel, and up to two more dx-sized buffers.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataType, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { DataType, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  BACKEND_NAME,
+  pair,
+  view,
+  wasmKernel,
+  type KernelArgs,
+  type WasmKernel,
+} from './wasm-kernel-utils.js';
 import { assertArgument, makeError } from '../common/errors.js';
 
 const KERNEL_NAME = 'Conv2DBackpropInput';
-const BACKEND_NAME = 'wasm';
 
 type Pad =
   'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -107,9 +114,6 @@ export interface WasmConv2DBackpropInputPlan {
 const DEFAULT_NATIVE_BELOW_MACS = 8192;
 /** Largest output blocking tried per axis (see planAxes). */
 const MAX_BLOCK = 4;
-
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs?: NamedAttrMap };
-type WasmKernel = (args: KernelArgs) => TensorInfo;
 
 /** The kernel registered before ours (the backend's own); tiny, NCHW and odd calls go there. */
 let original: KernelConfig | undefined;
@@ -182,24 +186,6 @@ export function planWasmConv2DBackpropInput(
     cropsDy: p.cropsDy,
     cropsDx: p.cropsDx,
   };
-}
-
-function wasmKernel(name: string): WasmKernel {
-  const config = tf.getKernel(name, BACKEND_NAME);
-  if (config === undefined) {
-    throw new Error(`the wasm backend has no '${name}' kernel; import '@tensorflow/tfjs-backend-wasm' first`);
-  }
-  return config.kernelFunc as unknown as WasmKernel;
-}
-
-function pair(v: number | [number, number] | undefined): [number, number] {
-  if (v === undefined) return [1, 1];
-  return typeof v === 'number' ? [v, v] : v;
-}
-
-/** A view of `t` with another shape over the same data; not owned, never disposed. */
-function view(t: TensorInfo, shape: number[]): TensorInfo {
-  return { dataId: t.dataId, shape, dtype: t.dtype };
 }
 
 /**
