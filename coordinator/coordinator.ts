@@ -7,12 +7,14 @@
  * parameters and the hospitals' registered public keys). Nothing here reads a key file, and the
  * coordinator kit holds none that decrypts (privacy/he-kit.ts).
  */
-import { randomUUID } from 'node:crypto';
+import { makeError } from '../common/errors.js';
 import type { Kit } from '../common/pki-kit.js';
 import { hasHeSetup, readHePublicSetup } from '../privacy/he-kit.js';
-import { compileJobSpec, type JobSpecInput } from './job-spec.js';
 import { JobStore, type JobRecord } from './job-store.js';
-import { createAdminService, createJobService, type JobRunner } from './job-service.js';
+import { createAdminService, createJobService } from './job-service.js';
+import { QueueRunner, type CoordinatorQueue } from './queue-runner.js';
+import { createJobQueue } from './queue/create-job-queue.js';
+import type { JobQueueOptions } from './queue/queue-options.js';
 import { PayloadStore, RoundEngine, type RoundHooks, type TaskAssignment } from './round-engine.js';
 import type { VersionStore } from '../model-registry/version-store.js';
 import { createGrpcServer, type GrpcServer } from './transport/grpc-server.js';
@@ -44,6 +46,15 @@ export interface CoordinatorOptions {
     SecureAggregationOptions,
     'valueBound' | 'valuesPerSlot' | 'openDeadlineMs' | 'adversary'
   >;
+  /**
+   * The job queue: in-process unless `redisUrl` is set, in which case every replica with the same
+   * Redis and queue name shares the jobs, and a job whose replica dies resumes on another (needs
+   * `versions`: a resumed job loads its last committed version from the model store).
+   * @defaultValue the in-process queue
+   */
+  queue?: JobQueueOptions;
+  /** Jobs this replica runs at once. @defaultValue 4 */
+  concurrency?: number;
   /** @defaultValue no logging */
   log?: (line: string) => void;
 }
@@ -58,74 +69,13 @@ export interface Coordinator {
   store: JobStore;
   registry: WorkerRegistry<TaskAssignment>;
   engine: RoundEngine;
-  runner: JobRunner;
+  runner: QueueRunner;
+  queue: CoordinatorQueue;
   /** Secure aggregation (absent when the kit has no HE setup). */
   secure?: SecureAggregation;
   /** Resolves when the job ends (completed, failed or cancelled). */
   finished(jobId: string): Promise<JobRecord>;
   close(): Promise<void>;
-}
-
-/** Runs each submitted job right away in this process (the embedded default; a queue replaces it). */
-class InProcessRunner implements JobRunner {
-  readonly #running = new Map<string, { controller: AbortController; done: Promise<JobRecord> }>();
-
-  constructor(
-    private readonly store: JobStore,
-    private readonly engine: RoundEngine,
-    private readonly hooks: CoordinatorHooks,
-  ) {}
-
-  async submit(vendor: string, input: JobSpecInput): Promise<JobRecord> {
-    const spec = compileJobSpec(input);
-    const now = Date.now();
-    const job: JobRecord = {
-      jobId: `job-${randomUUID().slice(0, 8)}`,
-      vendor,
-      spec,
-      state: 'queued',
-      currentRound: 0,
-      roundsCompleted: 0,
-      createdAt: now,
-      updatedAt: now,
-      rounds: [],
-    };
-    this.store.create(job);
-    try {
-      await this.hooks.jobSubmitted?.(job);
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      this.store.update(job.jobId, {
-        state: 'failed',
-        reason,
-        code: (e as { code?: string }).code ?? 'INTERNAL',
-      });
-      this.store.emit(job.jobId, {
-        type: 'job_failed',
-        reason,
-        code: (e as { code?: string }).code ?? 'INTERNAL',
-      });
-      throw e;
-    }
-    const controller = new AbortController();
-    const done = this.engine.runJob(job.jobId, controller.signal);
-    this.#running.set(job.jobId, { controller, done });
-    return job;
-  }
-
-  cancel(jobId: string, reason: string): void {
-    this.#running.get(jobId)?.controller.abort(new Error(reason));
-  }
-
-  finished(jobId: string): Promise<JobRecord> {
-    const r = this.#running.get(jobId);
-    return r ? r.done : Promise.resolve(this.store.get(jobId));
-  }
-
-  async stopAll(): Promise<void> {
-    for (const r of this.#running.values()) r.controller.abort(new Error('the coordinator is shutting down'));
-    await Promise.allSettled([...this.#running.values()].map((r) => r.done));
-  }
 }
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
@@ -151,7 +101,26 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     versions: options.versions,
     ...(secure ? { secureAggregation: secure } : {}),
   });
-  const runner = new InProcessRunner(store, engine, options.hooks ?? {});
+  const queueOptions = options.queue ?? {};
+  if (queueOptions.redisUrl && !options.versions) {
+    throw makeError(
+      'a coordinator sharing a Redis queue needs a model store: replicas resume each other\'s jobs from the stored versions',
+      'INVALID_ARGUMENT',
+    );
+  }
+  const queue: CoordinatorQueue = await createJobQueue({
+    ...queueOptions,
+    log: queueOptions.log ?? options.log ?? (() => {}),
+  });
+  const runner = new QueueRunner({
+    queue,
+    store,
+    engine,
+    hooks: options.hooks ?? {},
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  await runner.start();
   const server = await createGrpcServer({
     kit: options.kit,
     address: options.address,
@@ -167,10 +136,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     registry,
     engine,
     runner,
+    queue,
     ...(secure ? { secure } : {}),
     finished: (jobId) => runner.finished(jobId),
     async close() {
       await runner.stopAll();
+      await queue.close();
       await server.close(1000);
       secure?.close();
     },

@@ -20,11 +20,16 @@ import type {
 import type { WorkerRegistry } from './worker-registry.js';
 import type { TaskAssignment } from './round-engine.js';
 
-/** Submits, cancels and runs jobs; the in-process runner or a queue (issue 8) implements it. */
+/** Submits, cancels and shows jobs; `QueueRunner` (coordinator/queue-runner.ts) implements it. */
 export interface JobRunner {
   /** Validates, books (e.g. escrows the budget) and queues; refused jobs throw with the reason. */
   submit(vendor: string, spec: JobSpecInput): Promise<JobRecord>;
   cancel(jobId: string, reason: string): void;
+  /** The job wherever it runs, or undefined. */
+  view(jobId: string): Promise<JobRecord | undefined>;
+  list(): Promise<JobRecord[]>;
+  /** Replays the job's events after `afterSequence`, then follows live ones to its end. */
+  watch(jobId: string, afterSequence: number, signal?: AbortSignal): AsyncGenerator<JobEvent>;
 }
 
 const FAILURE_REASON: Record<ClientFailure['kind'], WorkerFailure['reason']> = {
@@ -183,13 +188,9 @@ function parseTopology(text: string): unknown {
 
 export function createJobService(deps: { store: JobStore; runner: JobRunner }): JobServiceImplementation {
   const { store, runner } = deps;
-  const visible = (jobId: string, ctx: CallContext) => {
-    let job: JobRecord;
-    try {
-      job = store.get(jobId);
-    } catch {
-      throw makeError(`no job '${jobId}'`, 'NOT_FOUND', { jobId });
-    }
+  const visible = async (jobId: string, ctx: CallContext) => {
+    const job = await runner.view(jobId);
+    if (!job) throw makeError(`no job '${jobId}'`, 'NOT_FOUND', { jobId });
     assertCanSeeJob(ctx.caller, job);
     return job;
   };
@@ -197,27 +198,26 @@ export function createJobService(deps: { store: JobStore; runner: JobRunner }): 
     async SubmitJob(req, ctx) {
       return { job: wireJob(await runner.submit(ctx.caller.name, specFromWire(req.spec))) };
     },
-    GetJob(req, ctx) {
-      return wireJob(visible(req.jobId, ctx));
+    async GetJob(req, ctx) {
+      return wireJob(await visible(req.jobId, ctx));
     },
     async *WatchJob(req, ctx) {
-      visible(req.jobId, ctx);
-      for await (const e of store.watch(req.jobId, Number(req.afterSequence), ctx.signal)) yield wireEvent(e);
+      await visible(req.jobId, ctx);
+      for await (const e of runner.watch(req.jobId, Number(req.afterSequence), ctx.signal)) yield wireEvent(e);
     },
-    CancelJob(req, ctx) {
-      const job = visible(req.jobId, ctx);
+    async CancelJob(req, ctx) {
+      const job = await visible(req.jobId, ctx);
       runner.cancel(job.jobId, req.reason || `cancelled by ${ctx.caller.name}`);
-      return wireJob(store.get(job.jobId));
+      return wireJob((await runner.view(job.jobId)) ?? job);
     },
-    ListJobs(_req, ctx) {
-      const jobs = store
-        .list()
+    async ListJobs(_req, ctx) {
+      const jobs = (await runner.list())
         .filter((j) => canSeeJob(ctx.caller, j.vendor))
         .sort((a, b) => b.createdAt - a.createdAt);
       return { jobs: jobs.map(wireJob), nextPageToken: '' };
     },
-    ListVersions(req, ctx) {
-      const job = visible(req.jobId, ctx);
+    async ListVersions(req, ctx) {
+      const job = await visible(req.jobId, ctx);
       return {
         versions: store.versions(job.jobId).map((v) => ({
           versionId: v.versionId,

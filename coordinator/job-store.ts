@@ -163,6 +163,10 @@ export class JobStore {
     return [...(this.#versions.get(jobId) ?? [])];
   }
 
+  hasVersionWeights(versionId: string): boolean {
+    return this.#weights.has(versionId);
+  }
+
   /** Weights of a committed version ("<jobId>@<round>"). */
   versionWeights(versionId: string): Float32Array {
     const w = this.#weights.get(versionId);

@@ -62,7 +62,7 @@ export function createLedgerHooks(o: LedgerHooksOptions): CoordinatorHooks {
         version: {
           contentId,
           sha256: r.stored?.sha256 ?? r.sha256,
-          parent: r.parent ? (contentIds.get(r.parent) ?? null) : null,
+          parent: r.parentContentId ?? (r.parent ? (contentIds.get(r.parent) ?? null) : null),
           metrics: r.metrics,
           epsilonPerDataset: r.epsilon,
         },

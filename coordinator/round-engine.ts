@@ -148,10 +148,53 @@ export interface CommittedRound {
   stored?: StoredVersionRef;
   parent?: string;
   metrics: Record<string, number>;
+  /** The parent version's manifest content id, when the model store knows it. */
+  parentContentId?: string;
   /** Epsilon per dataset spent on the job up to this round, and what this round added. */
   epsilon: Record<string, number>;
   epsilonSpends: Record<string, number>;
   participants: { workerId: string; fingerprint: string; numExamples: number }[];
+}
+
+/** A committed round as a checkpoint carries it: everything but the job record (JSON-safe). */
+export type CommittedRoundData = Omit<CommittedRound, 'job'>;
+
+/** Where a resumed job continues: its last committed round, as the queue's checkpoint holds it. */
+export interface ResumePoint {
+  /** The last committed round; the job continues with the next one. */
+  round: number;
+  /** Its version (`<job>@<round>`) and where the version's files are in the model store. */
+  versionId: string;
+  stored: StoredVersionRef;
+  /** Epsilon per dataset spent on the job up to that round. */
+  epsilon: Record<string, number>;
+  /** The rounds committed so far, as the job record shows them. */
+  rounds: RoundRecord[];
+  /**
+   * The rounds' book-keeping records. They are handed to `roundCommitted` again on resume: the
+   * replica that committed them may have died before its ledger outbox sent them, and the
+   * ledger's writes are idempotent per (job, round), so re-booking is a no-op for those on chain.
+   */
+  booked: CommittedRoundData[];
+}
+
+/** A round just committed: a resume point when the version is in the model store. */
+export type RoundDone = Omit<ResumePoint, 'stored'> & { stored?: StoredVersionRef };
+
+export interface RunJobOptions {
+  /** Continue a job from its last committed round instead of round 1 (needs the model store). */
+  resume?: ResumePoint;
+  /**
+   * Called after each round is committed, stored and booked, before the next starts: a queue
+   * checkpoints here. Throwing stops the job (as a failure, or as a handover, see `isHandover`).
+   */
+  roundDone?(point: RoundDone): Promise<void>;
+  /**
+   * Whether an abort hands the job over to another replica rather than ending it: then the job is
+   * left 'queued' here, with no terminal event and without `jobEnded` (no refund: it goes on).
+   * @defaultValue never
+   */
+  isHandover?(signal: AbortSignal): boolean;
 }
 
 /**
@@ -215,9 +258,10 @@ export class RoundEngine {
   }
 
   /** Runs a queued job to its end. Never throws for job-level failures: they end the job as failed. */
-  async runJob(jobId: string, signal: AbortSignal): Promise<JobRecord> {
+  async runJob(jobId: string, signal: AbortSignal, options: RunJobOptions = {}): Promise<JobRecord> {
     const job = this.#store.get(jobId);
     const spec = job.spec;
+    const { resume } = options;
     this.#store.update(jobId, { state: 'running' });
     this.#store.emit(jobId, { type: 'job_started', rounds: spec.rounds });
     let model: tf.LayersModel | undefined;
@@ -226,12 +270,30 @@ export class RoundEngine {
       const shape = await this.#waitForShape(spec, signal);
       await useTrainingBackend('wasm');
       model = await buildModel(spec.model, shape, spec.seed);
-      if (spec.fromVersion) setFlatWeights(model, this.#store.versionWeights(spec.fromVersion));
+      const booked: CommittedRoundData[] = [];
+      let parent = spec.fromVersion;
+      let firstRound = 1;
+      const jobEpsilon: Record<string, number> = {};
+      if (resume) {
+        setFlatWeights(model, await this.#storedWeights(resume.versionId, resume.stored, signal));
+        parent = resume.versionId;
+        firstRound = resume.round + 1;
+        Object.assign(jobEpsilon, resume.epsilon);
+        booked.push(...resume.booked);
+        this.#store.update(jobId, {
+          rounds: resume.rounds,
+          roundsCompleted: resume.round,
+          latestVersion: resume.versionId,
+        });
+        this.#log(`job ${jobId}: resuming after round ${resume.round} from ${resume.versionId}`);
+        // Re-book what the previous replica committed (idempotent per job and round, see ResumePoint).
+        for (const b of resume.booked) await this.#hooks.roundCommitted?.({ ...b, job: this.#store.get(jobId) });
+      } else if (spec.fromVersion) {
+        setFlatWeights(model, await this.#storedWeights(spec.fromVersion, undefined, signal));
+      }
       let global = getFlatWeights(model);
       const strategy = createStrategy(spec.strategy.name, spec.strategy.params);
-      let parent = spec.fromVersion;
-      const jobEpsilon: Record<string, number> = {};
-      for (let round = 1; round <= spec.rounds; round++) {
+      for (let round = firstRound; round <= spec.rounds; round++) {
         if (signal.aborted) break;
         this.#store.update(jobId, { currentRound: round });
         const record = await this.#runRound(job, round, global, strategy, mode, signal);
@@ -282,13 +344,14 @@ export class RoundEngine {
           },
           { signal },
         );
-        await this.#hooks.roundCommitted?.({
-          job: this.#store.get(jobId),
+        const parentContentId = parent ? this.#versions?.contentIdOf(parent) : undefined;
+        const committed: CommittedRoundData = {
           round,
           versionId,
           sha256,
           ...(stored ? { stored } : {}),
           ...(parent ? { parent } : {}),
+          ...(parentContentId ? { parentContentId } : {}),
           metrics: summary.metrics,
           epsilon: { ...jobEpsilon },
           epsilonSpends: spends,
@@ -297,7 +360,9 @@ export class RoundEngine {
             fingerprint: this.#registry.get(r.workerId)?.fingerprint ?? '',
             numExamples: r.numExamples,
           })),
-        });
+        };
+        await this.#hooks.roundCommitted?.({ ...committed, job: this.#store.get(jobId) });
+        booked.push(committed);
         parent = versionId;
         const j = this.#store.get(jobId);
         this.#store.update(jobId, {
@@ -306,8 +371,16 @@ export class RoundEngine {
           latestVersion: versionId,
         });
         this.#store.emit(jobId, { type: 'round_closed', summary });
+        await options.roundDone?.({
+          round,
+          versionId,
+          ...(stored ? { stored } : {}),
+          epsilon: { ...jobEpsilon },
+          rounds: this.#store.get(jobId).rounds,
+          booked,
+        });
       }
-      if (signal.aborted) return this.#cancelled(jobId, signal);
+      if (signal.aborted) return this.#aborted(jobId, signal, options);
       const final = this.#store.get(jobId);
       this.finalWeights.set(jobId, { model: spec.model, weights: global, ...shape });
       this.#store.update(jobId, { state: 'completed' });
@@ -317,7 +390,7 @@ export class RoundEngine {
         finalMetrics: final.rounds[final.rounds.length - 1]?.metrics ?? {},
       });
     } catch (e) {
-      if (signal.aborted) return this.#cancelled(jobId, signal);
+      if (signal.aborted) return this.#aborted(jobId, signal, options);
       const err =
         e instanceof AidocError ? e : makeError(`internal error: ${(e as Error).message}`, 'INTERNAL', {}, e);
       this.#log(`job ${jobId} failed: ${err.message}`);
@@ -325,11 +398,45 @@ export class RoundEngine {
       this.#store.emit(jobId, { type: 'job_failed', reason: err.message, code: err.code });
     } finally {
       model?.dispose();
-      await this.#hooks
-        .jobEnded?.(this.#store.get(jobId))
-        .catch((e: unknown) => this.#log(`job ${jobId}: closing its books failed: ${(e as Error).message}`));
+      // A job handed over to another replica goes on there: its books stay open.
+      const handedOver = signal.aborted && (options.isHandover?.(signal) ?? false);
+      if (!handedOver) {
+        await this.#hooks
+          .jobEnded?.(this.#store.get(jobId))
+          .catch((e: unknown) => this.#log(`job ${jobId}: closing its books failed: ${(e as Error).message}`));
+      }
     }
     return this.#store.get(jobId);
+  }
+
+  /** A version's weights: held in memory when committed here, otherwise loaded from the model store. */
+  async #storedWeights(
+    versionId: string,
+    ref: StoredVersionRef | undefined,
+    signal: AbortSignal,
+  ): Promise<Float32Array> {
+    if (this.#store.hasVersionWeights(versionId)) return this.#store.versionWeights(versionId);
+    if (!this.#versions) {
+      throw makeError(
+        `version ${versionId} was not committed by this coordinator, and it has no model store to load it from; start it with a model store (--store or --ipfs)`,
+        'NOT_FOUND',
+        { versionId },
+      );
+    }
+    if (ref) this.#versions.remember(versionId, ref);
+    return (await this.#versions.load(versionId, { signal })).weights;
+  }
+
+  /** Ends an aborted job as cancelled, or leaves it queued when the abort hands it over. */
+  #aborted(jobId: string, signal: AbortSignal, options: RunJobOptions): JobRecord {
+    if (options.isHandover?.(signal)) {
+      const reason =
+        signal.reason instanceof Error ? signal.reason.message : 'handed over to another coordinator replica';
+      this.#log(`job ${jobId}: handed over (${reason})`);
+      this.#store.update(jobId, { state: 'queued', reason });
+      return this.#store.get(jobId);
+    }
+    return this.#cancelled(jobId, signal);
   }
 
   /** The job's aggregation mode: secure unless the job turned it off. */

@@ -171,23 +171,23 @@ async function writeFolderAtomically(
   await rm(old, { recursive: true, force: true });
 }
 
-/** Pulls a version into `outDir`, verified against the chain's digest; see the file comment. */
-export async function pullVersion(options: PullVersionOptions): Promise<PulledVersion> {
-  const { store, manifestCid, signal } = options;
-  assertArgument(typeof options.isRevoked === 'function', 'pullVersion needs isRevoked (ask the chain)');
-  assertArgument(
-    typeof options.outDir === 'string' && options.outDir.length > 0,
-    'pullVersion needs an output folder',
-  );
-  parseCid(manifestCid);
-  const expectedSha256 = normalizeSha256(options.expectedSha256);
-  const dir = resolve(options.outDir);
-  if (existsSync(dir) && !options.overwrite) {
-    throw makeError(`${dir} already exists; choose another folder or allow overwriting`, 'INVALID_ARGUMENT', {
-      dir,
-    });
-  }
+/** The verified bytes of a version: steps 1-3 of the file comment, nothing written. */
+interface FetchedVersion {
+  manifest: VersionManifest;
+  manifestBytes: Uint8Array;
+  topology: Uint8Array;
+  weights: Uint8Array;
+  revoked: boolean;
+}
 
+async function fetchVerified(
+  options: Pick<
+    PullVersionOptions,
+    'store' | 'manifestCid' | 'expectedSha256' | 'isRevoked' | 'allowRevoked' | 'signal'
+  >,
+): Promise<FetchedVersion> {
+  const { store, manifestCid, signal } = options;
+  const expectedSha256 = normalizeSha256(options.expectedSha256);
   const { manifest, bytes: manifestBytes } = await getManifest({
     store,
     manifestCid,
@@ -202,7 +202,6 @@ export async function pullVersion(options: PullVersionOptions): Promise<PulledVe
       { reason: 'revoked', cid: manifestCid, job: manifest.job, round: manifest.round },
     );
   }
-
   const fetchFile = async (file: ManifestFile) => {
     throwIfAborted(signal, 'pulling the model');
     const bytes = await store.get(file.cid, { signal, maxBytes: file.bytes });
@@ -212,6 +211,53 @@ export async function pullVersion(options: PullVersionOptions): Promise<PulledVe
   const topology = await fetchFile(manifest.topology);
   const weights = await fetchFile(manifest.weights);
   checkModelFiles(topology, weights.byteLength);
+  return { manifest, manifestBytes, topology, weights, revoked };
+}
+
+/** A version's flat weights, loaded into memory (to continue training from it), verified as a pull is. */
+export interface LoadedVersion {
+  manifest: VersionManifest;
+  /** The weights in the TF.js shard's order, which is the model's flat weight order. */
+  weights: Float32Array;
+}
+
+export async function loadVersionWeights(
+  options: Pick<
+    PullVersionOptions,
+    'store' | 'manifestCid' | 'expectedSha256' | 'isRevoked' | 'allowRevoked' | 'signal'
+  >,
+): Promise<LoadedVersion> {
+  parseCid(options.manifestCid);
+  const v = await fetchVerified(options);
+  if (v.weights.byteLength % 4 !== 0) {
+    throw makeError(`the weights of ${options.manifestCid} are not float32`, 'INVALID_MODEL', {
+      cid: options.manifestCid,
+    });
+  }
+  // Copy: the store's buffer may be shared or unaligned.
+  const weights = new Float32Array(v.weights.byteLength / 4);
+  new Uint8Array(weights.buffer).set(v.weights);
+  return { manifest: v.manifest, weights };
+}
+
+/** Pulls a version into `outDir`, verified against the chain's digest; see the file comment. */
+export async function pullVersion(options: PullVersionOptions): Promise<PulledVersion> {
+  const { manifestCid, signal } = options;
+  assertArgument(typeof options.isRevoked === 'function', 'pullVersion needs isRevoked (ask the chain)');
+  assertArgument(
+    typeof options.outDir === 'string' && options.outDir.length > 0,
+    'pullVersion needs an output folder',
+  );
+  parseCid(manifestCid);
+  const expectedSha256 = normalizeSha256(options.expectedSha256);
+  const dir = resolve(options.outDir);
+  if (existsSync(dir) && !options.overwrite) {
+    throw makeError(`${dir} already exists; choose another folder or allow overwriting`, 'INVALID_ARGUMENT', {
+      dir,
+    });
+  }
+
+  const { manifest, manifestBytes, topology, weights, revoked } = await fetchVerified(options);
 
   await writeFolderAtomically(
     dir,

@@ -4,16 +4,21 @@
  * content id and SHA-256 are what the ledger then records for that round.
  *
  * Parents: the engine names versions `<job>@<round>`; the manifest and the chain name a parent
- * by its manifest content id. This store remembers the content id of every version it stored in
- * this process, which covers a job's own rounds and `fromVersion` (the engine can only continue
- * from versions whose weights it holds, i.e. committed in this process). A parent it does not
- * know is an error rather than a silently parentless version: the lineage must not lie.
+ * by its manifest content id. This store knows the versions it stored in this process, the ones
+ * it was told about (`remember`: a resumed job's last checkpoint), and, through `resolve` (the
+ * chain), any version committed anywhere in the federation. A parent it cannot find is an error
+ * rather than a silently parentless version: the lineage must not lie.
+ *
+ * `load` brings a version's weights back from the store, checked against the digest the chain (or
+ * the checkpoint) holds exactly as `aidoc model pull` checks them: that is how a job continues from
+ * `fromVersion` and how a replica resumes another replica's job.
  */
 import { makeError } from '../common/errors.js';
 import { buildModel, type ModelSpec } from '../training/model-spec.js';
 import { modelToBytes } from '../training/model-files.js';
 import { setFlatWeights } from '../training/weights.js';
 import { putVersion } from './manifest.js';
+import { loadVersionWeights, type LoadedVersion } from './pull.js';
 import type { ModelStore } from './model-store.js';
 
 /** One committed round's weights, as the round engine hands them over. */
@@ -43,33 +48,69 @@ export interface StoredVersionRef {
   sha256: string;
 }
 
+/** Where a version is, as the chain (or a checkpoint) records it. */
+export interface VersionLocation extends StoredVersionRef {
+  /** Revoked by governance: never continued from. @defaultValue false */
+  revoked?: boolean;
+}
+
 export interface VersionStore {
   /** Stores a committed round's version; resolves once the manifest and its files are in the store. */
   commit(version: VersionToStore, options?: { signal?: AbortSignal }): Promise<StoredVersionRef>;
-  /** The content id of a version stored in this process, by engine version id. */
+  /** The content id of a version known to this store, by engine version id. */
   contentIdOf(versionId: string): string | undefined;
+  /** Records where a version committed elsewhere is (e.g. a resumed job's last checkpoint). */
+  remember(versionId: string, ref: StoredVersionRef): void;
+  /** Where a version is: known here, or asked of `resolve`; NOT_FOUND when neither knows it. */
+  locate(versionId: string): Promise<StoredVersionRef>;
+  /**
+   * A version's weights, fetched and verified against its digest. VERIFICATION_FAILED for a
+   * revoked version or bytes that do not match; NOT_FOUND for an unknown one.
+   */
+  load(versionId: string, options?: { signal?: AbortSignal }): Promise<LoadedVersion>;
 }
 
 export interface VersionStoreOptions {
   /** Where versions go (the embedded local store or Kubo). Required; the caller closes it. */
-  store: Pick<ModelStore, 'put'>;
+  store: Pick<ModelStore, 'put' | 'get'>;
+  /**
+   * Finds a version this process did not store, by engine version id (`<job>@<round>`); the
+   * coordinator asks the chain. @defaultValue none: only versions known here
+   */
+  resolve?: (versionId: string) => Promise<VersionLocation | undefined>;
   /** Creation time of a version. @defaultValue () => new Date() */
   now?: () => Date;
 }
 
 export function createVersionStore(options: VersionStoreOptions): VersionStore {
   const now = options.now ?? (() => new Date());
-  const stored = new Map<string, string>();
+  const stored = new Map<string, VersionLocation>();
+  const find = async (versionId: string): Promise<VersionLocation> => {
+    const here = stored.get(versionId);
+    if (here) return here;
+    const there = await options.resolve?.(versionId);
+    if (!there) {
+      throw makeError(
+        `version ${versionId} is not in the model store${options.resolve ? ' nor on the ledger' : ' (this coordinator has no ledger to look it up)'}`,
+        'NOT_FOUND',
+        { versionId },
+      );
+    }
+    stored.set(versionId, there);
+    return there;
+  };
   return {
     async commit(v, { signal } = {}) {
       let parent: string | null = null;
       if (v.parent !== undefined) {
-        parent = stored.get(v.parent) ?? null;
-        if (parent === null) {
+        try {
+          parent = (await find(v.parent)).contentId;
+        } catch (e) {
           throw makeError(
             `cannot store ${v.versionId}: its parent ${v.parent} is not in the model store`,
             'NOT_FOUND',
             { versionId: v.versionId, parent: v.parent },
+            e,
           );
         }
       }
@@ -94,9 +135,28 @@ export function createVersionStore(options: VersionStoreOptions): VersionStore {
         created: now(),
         ...(signal ? { signal } : {}),
       });
-      stored.set(v.versionId, version.manifestCid);
-      return { contentId: version.manifestCid, sha256: version.sha256 };
+      const ref = { contentId: version.manifestCid, sha256: version.sha256 };
+      stored.set(v.versionId, ref);
+      return ref;
     },
-    contentIdOf: (versionId) => stored.get(versionId),
+    contentIdOf: (versionId) => stored.get(versionId)?.contentId,
+    remember(versionId, ref) {
+      stored.set(versionId, { contentId: ref.contentId, sha256: ref.sha256 });
+    },
+    async locate(versionId) {
+      const { contentId, sha256 } = await find(versionId);
+      return { contentId, sha256 };
+    },
+    async load(versionId, { signal } = {}) {
+      const where = await find(versionId);
+      return loadVersionWeights({
+        store: options.store,
+        manifestCid: where.contentId,
+        expectedSha256: where.sha256,
+        isRevoked: () => where.revoked ?? false,
+        allowRevoked: false,
+        ...(signal ? { signal } : {}),
+      });
+    },
   };
 }

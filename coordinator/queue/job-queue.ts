@@ -88,13 +88,15 @@ export type JobStatus<Result = unknown> =
 
 export type JobStateName = JobStatus['state'];
 
-export interface JobSummary<Spec = unknown, Result = unknown> {
+export interface JobSummary<Spec = unknown, Result = unknown, Checkpoint = unknown> {
   jobId: string;
   vendor: string;
   spec: Spec;
   /** Milliseconds since the epoch, from the enqueuing replica's clock. */
   enqueuedAt: number;
   status: JobStatus<Result>;
+  /** The last committed checkpoint, if any (what a resumed attempt starts from). */
+  checkpoint?: Checkpoint;
 }
 
 /**
@@ -155,9 +157,9 @@ export interface JobQueue<Spec = unknown, Result = unknown, Checkpoint = unknown
   /** The job's state; NOT_FOUND if there is no such job. */
   state(jobId: string): Promise<JobStatus<Result>>;
   /** The job with its vendor and state, or undefined. */
-  get(jobId: string): Promise<JobSummary<Spec, Result> | undefined>;
+  get(jobId: string): Promise<JobSummary<Spec, Result, Checkpoint> | undefined>;
   /** Jobs in submission order, optionally only one vendor's. */
-  list(filter?: { vendor?: string }): Promise<JobSummary<Spec, Result>[]>;
+  list(filter?: { vendor?: string }): Promise<JobSummary<Spec, Result, Checkpoint>[]>;
   /**
    * Cancels a queued or running job; resolves false if it had already ended (or was already
    * cancelled), true otherwise. NOT_FOUND if there is no such job.

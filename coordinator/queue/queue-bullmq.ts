@@ -228,7 +228,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
     }
   }
 
-  async function get(jobId: string): Promise<JobSummary<Spec, Result> | undefined> {
+  async function get(jobId: string): Promise<JobSummary<Spec, Result, Checkpoint> | undefined> {
     const { job, meta, status } = await load(jobId);
     if (!status || !job) return undefined;
     return {
@@ -237,6 +237,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
       spec: job.data.spec,
       enqueuedAt: Number(meta.enqueuedAt ?? job.data.enqueuedAt),
       status,
+      ...(meta.checkpoint === undefined ? {} : { checkpoint: JSON.parse(meta.checkpoint) as Checkpoint }),
     };
   }
 
@@ -473,7 +474,7 @@ export async function createBullmqJobQueue<Spec = unknown, Result = unknown, Che
       const vendors = await Promise.all(ids.map((id) => redis.hget(metaKey(id), 'vendor')));
       const picked = ids.filter((_, i) => filter.vendor === undefined || vendors[i] === filter.vendor);
       const jobs = await Promise.all(picked.map(get));
-      return jobs.filter((j): j is JobSummary<Spec, Result> => j !== undefined);
+      return jobs.filter((j): j is JobSummary<Spec, Result, Checkpoint> => j !== undefined);
     },
 
     async cancel(jobId, reason = 'cancelled by request') {

@@ -134,12 +134,13 @@ export function createMemoryJobQueue<Spec = unknown, Result = unknown, Checkpoin
     }
   };
 
-  const summary = (e: Entry<Spec, Result>): JobSummary<Spec, Result> => ({
+  const summary = (e: Entry<Spec, Result>): JobSummary<Spec, Result, Checkpoint> => ({
     jobId: e.job.jobId,
     vendor: e.job.vendor,
     spec: clone(e.job.spec),
     enqueuedAt: e.enqueuedAt,
     status: statusOf(e),
+    ...(e.checkpoint === undefined ? {} : { checkpoint: JSON.parse(e.checkpoint) as Checkpoint }),
   });
 
   function start(e: Entry<Spec, Result>, consumer: Consumer) {
