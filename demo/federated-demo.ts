@@ -31,6 +31,7 @@ import { provisionKitExtensions } from '../cli/commands/provision.js';
 import type { CommandIo } from '../cli/command.js';
 import { createLocalModelStore } from '../model-registry/store-local.js';
 import { createVersionStore } from '../model-registry/version-store.js';
+import { ledgerVersionResolver } from '../model-registry/ledger-pull.js';
 import { pullFromLedger } from '../model-registry/ledger-pull.js';
 
 export interface DemoOptions {
@@ -164,7 +165,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     registry: { heartbeatIntervalMs: 500 },
     pollMs: 100,
     hooks: createLedgerHooks({ ledger, vendorAddress: (v) => devAccount(v).address }),
-    versions: createVersionStore({ store: modelStore }),
+    versions: createVersionStore({ store: modelStore, resolve: ledgerVersionResolver(ledger) }),
   });
   o.io.err(`coordinator listening on ${coordinator.server.address} (mutual TLS)`);
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));

@@ -4,7 +4,7 @@
  * pull.ts checks the bytes against the chain before writing anything. The chain is also asked
  * whether the version is revoked, at the moment of the pull (not from a cached listing).
  */
-import { assertArgument, makeError } from '../common/errors.js';
+import { assertArgument, isError, makeError } from '../common/errors.js';
 import type { Ledger, VersionView } from '../ledger/ledger.js';
 import type { ModelStore } from './model-store.js';
 import { pullVersion, type PulledVersion } from './pull.js';
@@ -58,4 +58,22 @@ export async function pullFromLedger(o: PullFromLedgerOptions): Promise<PulledVe
     overwrite: o.overwrite ?? false,
     ...(o.signal ? { signal: o.signal } : {}),
   });
+}
+
+/**
+ * Finds versions on chain for the coordinator's version store (`fromVersion`, parents committed by
+ * another replica): where the manifest is, its digest, and whether governance revoked it.
+ */
+export function ledgerVersionResolver(
+  ledger: VersionLedger,
+): (versionId: string) => Promise<{ contentId: string; sha256: string; revoked: boolean } | undefined> {
+  return async (versionId) => {
+    try {
+      const v = await findVersion(ledger, versionId);
+      return { contentId: v.contentId, sha256: v.sha256, revoked: v.revoked };
+    } catch (e) {
+      if (isError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    }
+  };
 }

@@ -39,6 +39,8 @@ export async function startTestFederation(
     secureAggregation?: CoordinatorOptions['secureAggregation'];
     /** Book-keeping, e.g. the ledger. */
     hooks?: CoordinatorOptions['hooks'];
+    /** The model store's side of the engine. */
+    versions?: CoordinatorOptions['versions'];
   } = {},
 ): Promise<TestFederation> {
   const n = options.workers ?? 3;
@@ -57,6 +59,7 @@ export async function startTestFederation(
     registry: { heartbeatIntervalMs: options.heartbeatMs ?? 500 },
     pollMs: 50,
     hooks: options.hooks,
+    ...(options.versions ? { versions: options.versions } : {}),
     ...(options.secureAggregation ? { secureAggregation: options.secureAggregation } : {}),
   });
   const children: ChildProcess[] = [];

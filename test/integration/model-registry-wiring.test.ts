@@ -12,11 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devAccount } from '../../ledger/dev-accounts.js';
 import { createEmbeddedLedger } from '../../ledger/ledger-embedded.js';
+import { createGrpcClient } from '../../coordinator/transport/grpc-client.js';
+import { ledgerVersionResolver } from '../../model-registry/ledger-pull.js';
+import { createLocalModelStore } from '../../model-registry/store-local.js';
+import { createVersionStore } from '../../model-registry/version-store.js';
 import { runAidoc } from '../helpers/aidoc-cli.js';
+import { startTestFederation, waitForWorkers } from '../helpers/federation.js';
 
 jest.setTimeout(180_000);
 
 let dir: string;
+/** The demo's job, for the incremental-training test below (which runs after the first). */
+let demoJob: { jobId: string; store: string; ledgerState: string } | undefined;
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -68,6 +75,7 @@ test('demo --out pulls the final version; model list/pull/verify/lineage check i
   expect(s.version.id).toBe(`${s.jobId}@2`);
   expect(s.version.contentId).toMatch(/^bafk/);
   expect(s.pulled).toBe(join(dir, 'final'));
+  demoJob = { jobId: s.jobId, store: s.version.store, ledgerState: s.version.ledgerState };
   const chainFlags = ['--ledger-state', s.version.ledgerState];
   const storeFlags = ['--store', s.version.store];
 
@@ -164,4 +172,61 @@ test('demo --out pulls the final version; model list/pull/verify/lineage check i
   const verifyRevoked = await runAidoc(['model', 'verify', '--json', revokedOut, ...chainFlags]);
   expect(verifyRevoked.code).toBe(1);
   expect(JSON.parse(verifyRevoked.stdout)).toMatchObject({ ok: false, revoked: true });
+});
+
+test('incremental training: a new coordinator continues from a version another process committed (loaded from the store, checked against the chain); a revoked one is refused', async () => {
+  expect(demoJob).toBeDefined();
+  const { jobId, store: storeDir, ledgerState } = demoJob!;
+  const ledger = await createEmbeddedLedger({ stateFile: ledgerState, readOnly: true, outbox: false });
+  const store = await createLocalModelStore({ dir: storeDir });
+  const versions = createVersionStore({ store, resolve: ledgerVersionResolver(ledger) });
+  const f = await startTestFederation({ workers: 2, versions });
+  const vendor = createGrpcClient(await f.kit('vendor'), 'JobService');
+  try {
+    f.startWorker(0);
+    f.startWorker(1);
+    await waitForWorkers(f.coordinator, 2);
+    const [v1] = await ledger.versions({ jobId });
+    expect(v1!.round).toBe(1);
+    // A learning rate that barely moves the weights: round 1 of the new job must score what the
+    // demo's round 1 scored on the same held-out records (same hospital files), which only holds
+    // if it started from those weights.
+    const spec = {
+      name: 'continue',
+      model: { builtin: 'wdbc-mlp' },
+      datasetSchemaId: 'wdbc-v1',
+      rounds: 1,
+      localEpochs: 1,
+      batchSize: 16,
+      learningRate: 1e-7,
+      strategy: { name: 'fedavg', params: {} },
+      minWorkers: 2,
+      seed: 99,
+      privacy: { mode: 'none' },
+      secureAggregation: 'SECURE_AGGREGATION_MODE_OFF' as const,
+      fromVersion: `${jobId}@1`,
+    };
+    const { job } = await vendor.SubmitJob({ spec });
+    const done = await f.coordinator.finished(job!.jobId);
+    expect({ state: done.state, reason: done.reason }).toEqual({ state: 'completed', reason: undefined });
+    expect(done.rounds[0]!.metrics.accuracy).toBeCloseTo(v1!.metrics.accuracy!, 2);
+    // Its lineage names the demo's version by the content id the chain holds.
+    expect(versions.contentIdOf(`${jobId}@1`)).toBe(v1!.contentId);
+    expect(f.coordinator.store.versions(job!.jobId)[0]).toMatchObject({ parent: `${jobId}@1` });
+
+    // Round 2 was revoked by governance in the test above: no job continues from it.
+    const { job: refused } = await vendor.SubmitJob({ spec: { ...spec, fromVersion: `${jobId}@2` } });
+    const failed = await f.coordinator.finished(refused!.jobId);
+    expect(failed.state).toBe('failed');
+    expect(failed.reason).toContain('revoked');
+    // An unknown version: a clear NOT_FOUND.
+    const { job: unknown } = await vendor.SubmitJob({ spec: { ...spec, fromVersion: `${jobId}@7` } });
+    const missing = await f.coordinator.finished(unknown!.jobId);
+    expect({ state: missing.state, code: missing.code }).toEqual({ state: 'failed', code: 'NOT_FOUND' });
+  } finally {
+    vendor.close();
+    await f.close();
+    await store.close();
+    await ledger.close();
+  }
 });
