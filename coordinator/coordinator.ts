@@ -13,6 +13,7 @@ import { hasHeSetup, readHePublicSetup } from '../privacy/he-kit.js';
 import { JobStore, type JobRecord } from './job-store.js';
 import { createAdminService, createJobService } from './job-service.js';
 import { QueueRunner, type CoordinatorQueue } from './queue-runner.js';
+import type { ReplicaDirectory } from './replica-directory.js';
 import { createJobQueue } from './queue/create-job-queue.js';
 import type { JobQueueOptions } from './queue/queue-options.js';
 import { PayloadStore, RoundEngine, type RoundHooks, type TaskAssignment } from './round-engine.js';
@@ -55,6 +56,11 @@ export interface CoordinatorOptions {
   queue?: JobQueueOptions;
   /** Jobs this replica runs at once. @defaultValue 4 */
   concurrency?: number;
+  /**
+   * With a shared queue: the directory of live replicas workers discover (WorkerService.Discover),
+   * made once the server's address is known. @defaultValue none: workers keep their one session
+   */
+  replicas?: (address: string) => Promise<ReplicaDirectory>;
   /** @defaultValue no logging */
   log?: (line: string) => void;
 }
@@ -120,16 +126,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  await runner.start();
+  let replicas: ReplicaDirectory | undefined;
   const server = await createGrpcServer({
     kit: options.kit,
     address: options.address,
     services: {
-      WorkerService: createWorkerService({ registry, engine, payloads, ...(secure ? { secure } : {}) }),
+      WorkerService: createWorkerService({
+        registry,
+        engine,
+        payloads,
+        ...(secure ? { secure } : {}),
+        replicas: () => replicas,
+      }),
       JobService: createJobService({ store, runner }),
       AdminService: createAdminService({ registry }),
     },
   });
+  // Take jobs only once workers can reach this replica.
+  replicas = await options.replicas?.(server.address);
+  await runner.start();
   return {
     server,
     store,
@@ -140,6 +155,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(secure ? { secure } : {}),
     finished: (jobId) => runner.finished(jobId),
     async close() {
+      await replicas?.close();
       await runner.stopAll();
       await queue.close();
       await server.close(1000);

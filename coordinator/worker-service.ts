@@ -20,6 +20,7 @@ import type { UpdateStream } from './round-aggregator.js';
 import type { PayloadStore, RoundEngine, TaskAssignment } from './round-engine.js';
 import type { SecureAggregation } from './secure-aggregation.js';
 import type { WorkerRegistry } from './worker-registry.js';
+import type { ReplicaDirectory } from './replica-directory.js';
 
 /** Longest a PullTask may be held open. */
 const MAX_POLL_MS = 25_000;
@@ -83,10 +84,18 @@ export function createWorkerService(deps: {
   payloads: PayloadStore;
   /** The opener mailbox; absent when the coordinator's kit has no HE setup. */
   secure?: SecureAggregation;
+  /** The live replicas, when this coordinator shares a queue with others. */
+  replicas?: () => ReplicaDirectory | undefined;
 }): WorkerServiceImplementation {
   const { registry, engine, payloads, secure } = deps;
   const session = (sessionId: string, ctx: CallContext) => registry.session(sessionId, ctx.caller.name);
   return {
+    async Discover() {
+      const dir = deps.replicas?.();
+      if (!dir) return { replicas: [], replicaId: '' };
+      return { replicas: await dir.list(), replicaId: dir.self.replicaId };
+    },
+
     Register(req, ctx) {
       const caps = req.capabilities;
       const rec = registry.register({

@@ -63,6 +63,8 @@ export interface WorkerOptions {
   log?: (line: string) => void;
   /** Reconnect backoff: first wait and cap. @defaultValue { initialMs: 250, maxMs: 5000 } */
   backoff?: { initialMs: number; maxMs: number };
+  /** With several coordinator replicas: how often to re-ask which are live. @defaultValue 3,000 ms */
+  discoveryMs?: number;
   /** Long-poll wait per PullTask. @defaultValue 10,000 ms */
   pollWaitMs?: number;
   /** Sees every message this worker sends, serialized as on the wire (before TLS). For audits and tests. */
@@ -83,6 +85,12 @@ export interface WorkerOptions {
    * @defaultValue `<kit dir>/state`
    */
   stateDir?: string;
+}
+
+/** The host part of host:port (brackets kept off IPv6 literals). */
+function hostOf(address: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(address) ?? /^([^:]+)(?::\d+)?$/.exec(address);
+  return m?.[1] ?? address;
 }
 
 function tapInterceptor(tap: (method: string, bytes: Buffer) => void): grpc.Interceptor {
@@ -143,12 +151,104 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const datasetId = `${options.kit.manifest.name}/${ds.name}`;
   const budget = options.budget ?? (await PrivacyBudget.open(undefined, 10));
   const noiseByJob = new Map<string, number>();
-  let wait = backoff.initialMs;
+  const bootstrap = options.address ?? options.kit.manifest.coordinatorAddress;
+  const channelOptions = options.wireTap ? { interceptors: [tapInterceptor(options.wireTap)] } : {};
+  // Tasks from several replicas run one at a time: they share the models, the budget and the cores.
+  let taskChain: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = taskChain.then(fn, fn);
+    taskChain = run.catch(() => {});
+    return run;
+  };
   try {
+    const replicas = await discover();
+    if (replicas === undefined) await sessionLoop(bootstrap, options.signal);
+    else await clusterLoop(replicas);
+  } finally {
+    for (const m of models.values()) m.dispose();
+    he?.close();
+  }
+
+  /**
+   * Asks the bootstrap address which coordinator replicas are live: undefined when the coordinator
+   * runs alone (one session to the bootstrap address), else the list. Retries until it gets an answer.
+   */
+  async function discover(): Promise<{ replicaId: string; address: string }[] | undefined> {
+    let wait = backoff.initialMs;
     while (!options.signal.aborted) {
+      const client = createGrpcClient(options.kit, 'WorkerService', { address: bootstrap, channelOptions });
+      try {
+        const r = await client.Discover({}, { deadlineMs: 10_000, signal: options.signal });
+        const list = r.replicas.filter((x) => x.address && x.replicaId);
+        return list.length > 0 ? list : undefined;
+      } catch (e) {
+        if (options.signal.aborted) break;
+        log(`cannot reach the coordinator at ${bootstrap} (${(e as Error).message}); retrying in ${wait} ms`);
+        await sleep(wait, options.signal);
+        wait = Math.min(backoff.maxMs, wait * 2);
+      } finally {
+        client.close();
+      }
+    }
+    return undefined;
+  }
+
+  /** Keeps one session per live replica, re-asking the bootstrap address every few seconds. */
+  async function clusterLoop(first: { replicaId: string; address: string }[]): Promise<void> {
+    const sessions = new Map<string, { address: string; stop: AbortController; done: Promise<void> }>();
+    const bootstrapHost = hostOf(bootstrap);
+    let replicas = first;
+    while (!options.signal.aborted) {
+      const live = new Set(replicas.map((r) => r.replicaId));
+      for (const r of replicas) {
+        const s = sessions.get(r.replicaId);
+        if (s && s.address === r.address) continue;
+        s?.stop.abort();
+        const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        options.signal.addEventListener('abort', onAbort, { once: true });
+        log(`coordinator replica ${r.replicaId} at ${r.address}: opening a session`);
+        // The replicas share one certificate, issued for the name workers dial.
+        const tlsName = hostOf(r.address) !== bootstrapHost ? bootstrapHost : undefined;
+        const done = sessionLoop(r.address, stop.signal, tlsName).finally(() =>
+          options.signal.removeEventListener('abort', onAbort),
+        );
+        sessions.set(r.replicaId, { address: r.address, stop, done });
+      }
+      for (const [id, s] of sessions) {
+        if (live.has(id)) continue;
+        log(`coordinator replica ${id} is gone from the directory: closing its session`);
+        s.stop.abort();
+        sessions.delete(id);
+      }
+      await sleep(options.discoveryMs ?? 3000, options.signal);
+      if (options.signal.aborted) break;
+      const next = await discoverOnce();
+      if (next) replicas = next;
+    }
+    await Promise.allSettled([...sessions.values()].map((s) => s.done));
+  }
+
+  async function discoverOnce(): Promise<{ replicaId: string; address: string }[] | undefined> {
+    const client = createGrpcClient(options.kit, 'WorkerService', { address: bootstrap, channelOptions });
+    try {
+      const r = await client.Discover({}, { deadlineMs: 5000, signal: options.signal });
+      const list = r.replicas.filter((x) => x.address && x.replicaId);
+      return list.length > 0 ? list : undefined;
+    } catch {
+      return undefined; // keep the sessions we have
+    } finally {
+      client.close();
+    }
+  }
+
+  /** One coordinator (replica): register, serve, and reconnect with backoff until `signal` aborts. */
+  async function sessionLoop(address: string, signal: AbortSignal, tlsName?: string): Promise<void> {
+    let wait = backoff.initialMs;
+    while (!signal.aborted) {
       const client = createGrpcClient(options.kit, 'WorkerService', {
-        address: options.address,
-        channelOptions: options.wireTap ? { interceptors: [tapInterceptor(options.wireTap)] } : {},
+        address,
+        channelOptions: tlsName ? { ...channelOptions, 'grpc.ssl_target_name_override': tlsName } : channelOptions,
       });
       try {
         const reg = await client.Register(
@@ -173,31 +273,33 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
               ],
             },
           },
-          { deadlineMs: 10_000, signal: options.signal },
+          { deadlineMs: 10_000, signal },
         );
-        log(`registered with the coordinator as ${reg.workerId}`);
+        log(`registered with the coordinator at ${address} as ${reg.workerId}`);
         wait = backoff.initialMs;
-        await serve(client, reg.sessionId, reg.heartbeatIntervalMs || 2000);
+        await serve(client, reg.sessionId, reg.heartbeatIntervalMs || 2000, signal);
       } catch (e) {
-        if (options.signal.aborted) break;
+        if (signal.aborted) break;
         const msg = e instanceof Error ? e.message : String(e);
-        log(`connection to the coordinator lost (${msg}); retrying in ${wait} ms`);
-        await sleep(wait, options.signal);
+        log(`connection to the coordinator at ${address} lost (${msg}); retrying in ${wait} ms`);
+        await sleep(wait, signal);
         wait = Math.min(backoff.maxMs, wait * 2);
       } finally {
         client.close();
       }
     }
-  } finally {
-    for (const m of models.values()) m.dispose();
-    he?.close();
   }
 
   /** Heartbeats and pulls tasks until the session ends (throws) or the worker stops. */
-  async function serve(client: WorkerServiceClient, sessionId: string, heartbeatMs: number): Promise<void> {
+  async function serve(
+    client: WorkerServiceClient,
+    sessionId: string,
+    heartbeatMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     const session = new AbortController();
     const stop = () => session.abort();
-    options.signal.addEventListener('abort', stop, { once: true });
+    signal.addEventListener('abort', stop, { once: true });
     const current: { taskId?: string; controller?: AbortController } = {};
     let failure: unknown;
     const heartbeats = (async () => {
@@ -256,7 +358,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         current.taskId = task.taskId;
         current.controller = controller;
         try {
-          await handle(client, sessionId, task, controller.signal);
+          const t = task;
+          await oneAtATime(() => {
+            controller.signal.throwIfAborted();
+            return handle(client, sessionId, t, controller.signal);
+          });
         } catch (e) {
           if (isRetryableTransport(e)) throw e;
           const detail = e instanceof Error ? e.message : String(e);
@@ -280,11 +386,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       }
     } finally {
       session.abort();
-      options.signal.removeEventListener('abort', stop);
+      signal.removeEventListener('abort', stop);
       await heartbeats;
       await opening;
     }
-    if (failure && !options.signal.aborted) throw failure as Error;
+    if (failure && !signal.aborted) throw failure as Error;
   }
 
   async function fetchWeights(

@@ -1,7 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { CoordinatorReplica as _aidoc_v1_CoordinatorReplica, CoordinatorReplica__Output as _aidoc_v1_CoordinatorReplica__Output } from './aidoc/v1/CoordinatorReplica.js';
 import type { DatasetCapability as _aidoc_v1_DatasetCapability, DatasetCapability__Output as _aidoc_v1_DatasetCapability__Output } from './aidoc/v1/DatasetCapability.js';
+import type { DiscoverRequest as _aidoc_v1_DiscoverRequest, DiscoverRequest__Output as _aidoc_v1_DiscoverRequest__Output } from './aidoc/v1/DiscoverRequest.js';
+import type { DiscoverResponse as _aidoc_v1_DiscoverResponse, DiscoverResponse__Output as _aidoc_v1_DiscoverResponse__Output } from './aidoc/v1/DiscoverResponse.js';
 import type { FetchPayloadRequest as _aidoc_v1_FetchPayloadRequest, FetchPayloadRequest__Output as _aidoc_v1_FetchPayloadRequest__Output } from './aidoc/v1/FetchPayloadRequest.js';
 import type { HeartbeatRequest as _aidoc_v1_HeartbeatRequest, HeartbeatRequest__Output as _aidoc_v1_HeartbeatRequest__Output } from './aidoc/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse as _aidoc_v1_HeartbeatResponse, HeartbeatResponse__Output as _aidoc_v1_HeartbeatResponse__Output } from './aidoc/v1/HeartbeatResponse.js';
@@ -45,7 +48,10 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   aidoc: {
     v1: {
+      CoordinatorReplica: MessageTypeDefinition<_aidoc_v1_CoordinatorReplica, _aidoc_v1_CoordinatorReplica__Output>
       DatasetCapability: MessageTypeDefinition<_aidoc_v1_DatasetCapability, _aidoc_v1_DatasetCapability__Output>
+      DiscoverRequest: MessageTypeDefinition<_aidoc_v1_DiscoverRequest, _aidoc_v1_DiscoverRequest__Output>
+      DiscoverResponse: MessageTypeDefinition<_aidoc_v1_DiscoverResponse, _aidoc_v1_DiscoverResponse__Output>
       FailureReason: EnumTypeDefinition
       FetchPayloadRequest: MessageTypeDefinition<_aidoc_v1_FetchPayloadRequest, _aidoc_v1_FetchPayloadRequest__Output>
       HeartbeatRequest: MessageTypeDefinition<_aidoc_v1_HeartbeatRequest, _aidoc_v1_HeartbeatRequest__Output>

@@ -281,7 +281,7 @@ test('a worker reconnects with backoff when the coordinator restarts, and trains
       pollMs: 50,
     });
     await waitForWorkers(second, 1);
-    expect(f.logs[0]).toMatch(/connection to the coordinator lost .*retrying in \d+ ms/);
+    expect(f.logs[0]).toMatch(/connection to the coordinator at \S+ lost .*retrying in \d+ ms/);
     const vendor = createGrpcClient(await f.kit('vendor'), 'JobService');
     // One hospital: secure aggregation needs at least two (a sum of one is that hospital's update).
     const { job } = await vendor.SubmitJob({

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DiscoverRequest as _aidoc_v1_DiscoverRequest, DiscoverRequest__Output as _aidoc_v1_DiscoverRequest__Output } from '../../aidoc/v1/DiscoverRequest.js';
+import type { DiscoverResponse as _aidoc_v1_DiscoverResponse, DiscoverResponse__Output as _aidoc_v1_DiscoverResponse__Output } from '../../aidoc/v1/DiscoverResponse.js';
 import type { FetchPayloadRequest as _aidoc_v1_FetchPayloadRequest, FetchPayloadRequest__Output as _aidoc_v1_FetchPayloadRequest__Output } from '../../aidoc/v1/FetchPayloadRequest.js';
 import type { HeartbeatRequest as _aidoc_v1_HeartbeatRequest, HeartbeatRequest__Output as _aidoc_v1_HeartbeatRequest__Output } from '../../aidoc/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse as _aidoc_v1_HeartbeatResponse, HeartbeatResponse__Output as _aidoc_v1_HeartbeatResponse__Output } from '../../aidoc/v1/HeartbeatResponse.js';
@@ -22,6 +24,27 @@ import type { ReportFailureRequest as _aidoc_v1_ReportFailureRequest, ReportFail
 import type { ReportFailureResponse as _aidoc_v1_ReportFailureResponse, ReportFailureResponse__Output as _aidoc_v1_ReportFailureResponse__Output } from '../../aidoc/v1/ReportFailureResponse.js';
 
 export interface WorkerServiceClient extends grpc.Client {
+  /**
+   * Which coordinator replicas are live and where each can be reached. Workers dial one address
+   * (e.g. a Kubernetes Service), ask this, and keep a session with every replica listed, since a
+   * job runs on one replica and selects among the workers connected to it. Empty when the
+   * coordinator runs alone: the worker then keeps its one session.
+   */
+  Discover(argument: _aidoc_v1_DiscoverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  Discover(argument: _aidoc_v1_DiscoverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  Discover(argument: _aidoc_v1_DiscoverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  Discover(argument: _aidoc_v1_DiscoverRequest, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Which coordinator replicas are live and where each can be reached. Workers dial one address
+   * (e.g. a Kubernetes Service), ask this, and keep a session with every replica listed, since a
+   * job runs on one replica and selects among the workers connected to it. Empty when the
+   * coordinator runs alone: the worker then keeps its one session.
+   */
+  discover(argument: _aidoc_v1_DiscoverRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  discover(argument: _aidoc_v1_DiscoverRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  discover(argument: _aidoc_v1_DiscoverRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  discover(argument: _aidoc_v1_DiscoverRequest, callback: grpc.requestCallback<_aidoc_v1_DiscoverResponse__Output>): grpc.ClientUnaryCall;
+  
   /**
    * Streams a payload the worker was given a reference to (global weights, an aggregate to open).
    */
@@ -165,6 +188,14 @@ export interface WorkerServiceClient extends grpc.Client {
 
 export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * Which coordinator replicas are live and where each can be reached. Workers dial one address
+   * (e.g. a Kubernetes Service), ask this, and keep a session with every replica listed, since a
+   * job runs on one replica and selects among the workers connected to it. Empty when the
+   * coordinator runs alone: the worker then keeps its one session.
+   */
+  Discover: grpc.handleUnaryCall<_aidoc_v1_DiscoverRequest__Output, _aidoc_v1_DiscoverResponse>;
+  
+  /**
    * Streams a payload the worker was given a reference to (global weights, an aggregate to open).
    */
   FetchPayload: grpc.handleServerStreamingCall<_aidoc_v1_FetchPayloadRequest__Output, _aidoc_v1_PayloadPart>;
@@ -216,6 +247,7 @@ export interface WorkerServiceHandlers extends grpc.UntypedServiceImplementation
 }
 
 export interface WorkerServiceDefinition extends grpc.ServiceDefinition {
+  Discover: MethodDefinition<_aidoc_v1_DiscoverRequest, _aidoc_v1_DiscoverResponse, _aidoc_v1_DiscoverRequest__Output, _aidoc_v1_DiscoverResponse__Output>
   FetchPayload: MethodDefinition<_aidoc_v1_FetchPayloadRequest, _aidoc_v1_PayloadPart, _aidoc_v1_FetchPayloadRequest__Output, _aidoc_v1_PayloadPart__Output>
   Heartbeat: MethodDefinition<_aidoc_v1_HeartbeatRequest, _aidoc_v1_HeartbeatResponse, _aidoc_v1_HeartbeatRequest__Output, _aidoc_v1_HeartbeatResponse__Output>
   PullOpenRequest: MethodDefinition<_aidoc_v1_PullOpenRequestRequest, _aidoc_v1_PullOpenRequestResponse, _aidoc_v1_PullOpenRequestRequest__Output, _aidoc_v1_PullOpenRequestResponse__Output>
