@@ -110,7 +110,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const queueOptions = options.queue ?? {};
   if (queueOptions.redisUrl && !options.versions) {
     throw makeError(
-      'a coordinator sharing a Redis queue needs a model store: replicas resume each other\'s jobs from the stored versions',
+      "a coordinator sharing a Redis queue needs a model store: replicas resume each other's jobs from the stored versions",
       'INVALID_ARGUMENT',
     );
   }
@@ -126,7 +126,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  let replicas: ReplicaDirectory | undefined;
+  // Known once the server listens (its address is advertised); Discover reads it through this.
+  const directory: { current?: ReplicaDirectory } = {};
   const server = await createGrpcServer({
     kit: options.kit,
     address: options.address,
@@ -136,14 +137,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         engine,
         payloads,
         ...(secure ? { secure } : {}),
-        replicas: () => replicas,
+        replicas: () => directory.current,
       }),
       JobService: createJobService({ store, runner }),
       AdminService: createAdminService({ registry }),
     },
   });
   // Take jobs only once workers can reach this replica.
-  replicas = await options.replicas?.(server.address);
+  const replicas = await options.replicas?.(server.address);
+  directory.current = replicas;
   await runner.start();
   return {
     server,

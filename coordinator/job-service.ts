@@ -203,7 +203,8 @@ export function createJobService(deps: { store: JobStore; runner: JobRunner }): 
     },
     async *WatchJob(req, ctx) {
       await visible(req.jobId, ctx);
-      for await (const e of runner.watch(req.jobId, Number(req.afterSequence), ctx.signal)) yield wireEvent(e);
+      for await (const e of runner.watch(req.jobId, Number(req.afterSequence), ctx.signal))
+        yield wireEvent(e);
     },
     async CancelJob(req, ctx) {
       const job = await visible(req.jobId, ctx);

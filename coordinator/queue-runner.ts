@@ -64,9 +64,12 @@ export class QueueRunner implements JobRunner {
 
   /** Starts taking jobs from the queue. */
   async start(): Promise<void> {
-    this.#processor = await this.#o.queue.process((job, ctx) => this.#run(job.jobId, job.vendor, job.spec, ctx), {
-      concurrency: this.#o.concurrency ?? 4,
-    });
+    this.#processor = await this.#o.queue.process(
+      (job, ctx) => this.#run(job.jobId, job.vendor, job.spec, ctx),
+      {
+        concurrency: this.#o.concurrency ?? 4,
+      },
+    );
   }
 
   async submit(vendor: string, input: JobSpecInput): Promise<JobRecord> {
@@ -136,7 +139,9 @@ export class QueueRunner implements JobRunner {
   async list(): Promise<JobRecord[]> {
     const summaries = await this.#o.queue.list();
     const seen = new Set(summaries.map((s) => s.jobId));
-    const jobs = await Promise.all(summaries.map(async (s) => (await this.view(s.jobId)) ?? recordFromSummary(s)));
+    const jobs = await Promise.all(
+      summaries.map(async (s) => (await this.view(s.jobId)) ?? recordFromSummary(s)),
+    );
     // Refused at submission (never queued): only the replica that refused it knows it.
     for (const j of this.#o.store.list()) if (!seen.has(j.jobId)) jobs.push(j);
     return jobs;
@@ -258,7 +263,8 @@ function recordFromSummary(s: JobSummary<QueuedJobSpec, QueuedJobResult, ResumeP
     vendor: s.vendor,
     spec: s.spec.spec,
     state: STATE_OF[st.state],
-    currentRound: st.state === 'running' ? Math.min(st.round + 1, st.rounds || s.spec.spec.rounds) : (cp?.round ?? 0),
+    currentRound:
+      st.state === 'running' ? Math.min(st.round + 1, st.rounds || s.spec.spec.rounds) : (cp?.round ?? 0),
     roundsCompleted: cp?.round ?? 0,
     ...(st.state === 'failed' ? { reason: st.reason, ...(st.code ? { code: st.code } : {}) } : {}),
     ...(st.state === 'cancelled' ? { reason: st.reason } : {}),

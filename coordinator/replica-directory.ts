@@ -32,7 +32,9 @@ export interface RedisReplicaDirectoryOptions {
   log?: (line: string) => void;
 }
 
-export async function createRedisReplicaDirectory(o: RedisReplicaDirectoryOptions): Promise<ReplicaDirectory> {
+export async function createRedisReplicaDirectory(
+  o: RedisReplicaDirectoryOptions,
+): Promise<ReplicaDirectory> {
   const ttlMs = o.ttlMs ?? 6000;
   const key = `${o.prefix ?? 'aidoc'}:${o.queue}:replicas`;
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
@@ -41,9 +43,12 @@ export async function createRedisReplicaDirectory(o: RedisReplicaDirectoryOption
   const self = { replicaId: o.replicaId, address: o.address };
   const refresh = () => redis.hset(key, o.replicaId, JSON.stringify({ address: o.address, at: Date.now() }));
   await refresh();
-  const timer = setInterval(() => {
-    refresh().catch((e: unknown) => o.log?.(`replica directory: refresh failed: ${(e as Error).message}`));
-  }, Math.max(200, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      refresh().catch((e: unknown) => o.log?.(`replica directory: refresh failed: ${(e as Error).message}`));
+    },
+    Math.max(200, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return {
     self,

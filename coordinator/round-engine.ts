@@ -287,7 +287,8 @@ export class RoundEngine {
         });
         this.#log(`job ${jobId}: resuming after round ${resume.round} from ${resume.versionId}`);
         // Re-book what the previous replica committed (idempotent per job and round, see ResumePoint).
-        for (const b of resume.booked) await this.#hooks.roundCommitted?.({ ...b, job: this.#store.get(jobId) });
+        for (const b of resume.booked)
+          await this.#hooks.roundCommitted?.({ ...b, job: this.#store.get(jobId) });
       } else if (spec.fromVersion) {
         setFlatWeights(model, await this.#storedWeights(spec.fromVersion, undefined, signal));
       }
@@ -403,7 +404,9 @@ export class RoundEngine {
       if (!handedOver) {
         await this.#hooks
           .jobEnded?.(this.#store.get(jobId))
-          .catch((e: unknown) => this.#log(`job ${jobId}: closing its books failed: ${(e as Error).message}`));
+          .catch((e: unknown) =>
+            this.#log(`job ${jobId}: closing its books failed: ${(e as Error).message}`),
+          );
       }
     }
     return this.#store.get(jobId);

@@ -248,7 +248,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     while (!signal.aborted) {
       const client = createGrpcClient(options.kit, 'WorkerService', {
         address,
-        channelOptions: tlsName ? { ...channelOptions, 'grpc.ssl_target_name_override': tlsName } : channelOptions,
+        channelOptions: tlsName
+          ? { ...channelOptions, 'grpc.ssl_target_name_override': tlsName }
+          : channelOptions,
       });
       try {
         const reg = await client.Register(
@@ -459,11 +461,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     };
     const metrics: Record<string, number> = {};
     let r;
+    /** Charges the privacy budget; called once the update is ready to leave. */
+    let release: (() => Promise<void>) | undefined;
     const privacy = cfg?.privacy;
     if (privacy?.mode === 'record') {
       // Record-level DP-SGD: Poisson sampling at q = B/N, per-example clipping to C, Gaussian noise
       // sigma*C from node:crypto. Sigma is calibrated here, for this dataset, so the whole job stays
-      // within the target; the round is charged to the budget file before training starts.
+      // within the target. The round is checked against the budget before training starts and
+      // charged to the budget file (durably) just before the update leaves: an update never sent
+      // (the round cancelled, the coordinator gone) released nothing and costs nothing.
       const q = Math.min(1, plain.batchSize / train.n);
       const steps = Math.max(1, Math.round(plain.epochs / q));
       const delta = privacy.targetDelta || 1e-5;
@@ -478,10 +484,13 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         }).noiseMultiplier;
         noiseByJob.set(task.jobId, sigma);
       }
-      const spent = await budget.charge(
-        { datasetId, jobId: task.jobId, noiseMultiplier: sigma, sampleRate: q, steps, delta },
-        privacy.targetEpsilon,
-      );
+      const spend = { datasetId, jobId: task.jobId, noiseMultiplier: sigma, sampleRate: q, steps, delta };
+      budget.check(spend, privacy.targetEpsilon);
+      release = async () => {
+        const spent = await budget.charge(spend, privacy.targetEpsilon);
+        metrics.epsilon = spent.jobEpsilon;
+        metrics.epsilon_dataset_total = spent.datasetEpsilon;
+      };
       r = await trainDpSgd(model, train, {
         ...plain,
         noiseMultiplier: sigma,
@@ -489,8 +498,6 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         sampleRate: q,
         steps,
       });
-      metrics.epsilon = spent.jobEpsilon;
-      metrics.epsilon_dataset_total = spent.datasetEpsilon;
       metrics.noise_multiplier = sigma;
     } else {
       r = await trainLocal(model, train, plain);
@@ -503,6 +510,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     for (let i = 0; i < local.length; i++) delta[i] = local[i]! - global[i]!;
     const trainMs = Math.round(performance.now() - started);
     const { header, chunks, extension } = await encodeUpdate(task, delta, train.n, signal);
+    signal.throwIfAborted();
+    await release?.();
     await client.PushUpdate(
       chunkedMessages(
         {

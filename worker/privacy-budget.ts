@@ -75,10 +75,27 @@ export class PrivacyBudget {
   }
 
   /**
-   * Charges one round to the dataset and the job, or refuses with PRIVACY_BUDGET_EXHAUSTED (and
-   * charges nothing) if the dataset's total would pass the cap or the job's would pass `jobTarget`.
+   * What charging this round would bring the dataset and the job to, or PRIVACY_BUDGET_EXHAUSTED
+   * if it would pass the cap or the job's target. Charges nothing: a worker checks before training
+   * and charges (`charge`) only once its update is about to leave, so a round cancelled before
+   * anything was released costs nothing.
+   */
+  check(s: RoundSpend, jobTarget: number): SpendResult {
+    return this.#compose(s, jobTarget).result;
+  }
+
+  /**
+   * Charges one round to the dataset and the job, durably, or refuses with PRIVACY_BUDGET_EXHAUSTED
+   * (and charges nothing) if the dataset's total would pass the cap or the job's would pass `jobTarget`.
    */
   async charge(s: RoundSpend, jobTarget: number): Promise<SpendResult> {
+    const { next, result } = this.#compose(s, jobTarget);
+    this.#state.datasets[s.datasetId] = next;
+    await this.#save();
+    return result;
+  }
+
+  #compose(s: RoundSpend, jobTarget: number) {
     const d = this.#state.datasets[s.datasetId] ?? { total: undefined as unknown as Curve, jobs: {} };
     const step = { noiseMultiplier: s.noiseMultiplier, sampleRate: s.sampleRate, steps: s.steps };
     const total = this.#accountant(d.total).compose(step);
@@ -100,12 +117,12 @@ export class PrivacyBudget {
         { datasetId: s.datasetId, jobId: s.jobId, wouldBe: jobEpsilon, target: jobTarget },
       );
     }
-    this.#state.datasets[s.datasetId] = {
+    const next = {
       total: { orders: [...total.orders], rdp: [...total.rdp] },
       jobs: { ...d.jobs, [s.jobId]: { orders: [...job.orders], rdp: [...job.rdp] } },
     };
-    await this.#save();
-    return { datasetEpsilon, jobEpsilon };
+    const result: SpendResult = { datasetEpsilon, jobEpsilon };
+    return { next, result };
   }
 
   async #save(): Promise<void> {

@@ -48,7 +48,9 @@ async function vendorAccounts(file: string | undefined, embedded: boolean): Prom
   };
 }
 
-async function openLedgerFlags(flags: FlagValues): Promise<{ ledger: Ledger; embedded: boolean } | undefined> {
+async function openLedgerFlags(
+  flags: FlagValues,
+): Promise<{ ledger: Ledger; embedded: boolean } | undefined> {
   const rpcUrl = optionalString(flags, 'rpc');
   const state = optionalString(flags, 'ledger-state');
   if (!rpcUrl && !state) return undefined;
@@ -107,7 +109,11 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
     },
     rpc: { type: 'string', valueName: 'URL', description: 'EVM JSON-RPC URL of the ledger chain' },
     deployment: { type: 'string', valueName: 'FILE', description: 'Deployment manifest for --rpc' },
-    outbox: { type: 'string', valueName: 'FILE', description: "Durable outbox for the ledger's writes (--rpc)" },
+    outbox: {
+      type: 'string',
+      valueName: 'FILE',
+      description: "Durable outbox for the ledger's writes (--rpc)",
+    },
     key: {
       type: 'string',
       valueName: 'HEX',
@@ -124,7 +130,11 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
       description: 'Share jobs with other replicas through Redis (default: $AIDOC_REDIS_URL)',
     },
     queue: { type: 'string', valueName: 'NAME', default: 'aidoc-jobs', description: 'Queue name in Redis' },
-    'replica-id': { type: 'string', valueName: 'ID', description: 'Name of this replica (default: host-pid)' },
+    'replica-id': {
+      type: 'string',
+      valueName: 'ID',
+      description: 'Name of this replica (default: host-pid)',
+    },
     'lock-ms': {
       type: 'string',
       valueName: 'MS',
@@ -137,7 +147,12 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
       default: '30000',
       description: 'How often replicas look for jobs whose replica died',
     },
-    concurrency: { type: 'string', valueName: 'N', default: '4', description: 'Jobs this replica runs at once' },
+    concurrency: {
+      type: 'string',
+      valueName: 'N',
+      default: '4',
+      description: 'Jobs this replica runs at once',
+    },
     advertise: {
       type: 'string',
       valueName: 'HOST:PORT',

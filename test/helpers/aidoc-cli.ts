@@ -14,10 +14,16 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runAidoc(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function runAidoc(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   if (!existsSync(AIDOC)) throw new Error(`${AIDOC} is missing: run 'npm run build' first (npm test does)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AIDOC, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AIDOC, ...args], {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

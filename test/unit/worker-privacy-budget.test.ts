@@ -74,3 +74,18 @@ test('an unreadable budget file stops the worker rather than starting from zero'
     message: expect.stringContaining('refusing to train'),
   });
 });
+
+test('check says what a round would cost, and refuses past the cap, without charging anything', async () => {
+  const file = join(dir, 'budget.json');
+  const b = await PrivacyBudget.open(file, 10);
+  const preview = b.check(round, 5);
+  expect(b.spent('hospital-a/wdbc', 1e-5)).toBe(0);
+  const charged = await b.charge(round, 5);
+  expect(charged).toEqual(preview);
+  // A round checked (then cancelled before its update left) leaves the budget as it was.
+  b.check(round, 5);
+  const reopened = await PrivacyBudget.open(file, 10);
+  expect(reopened.spent('hospital-a/wdbc', 1e-5)).toBeCloseTo(charged.datasetEpsilon, 12);
+  expect(() => reopened.check(round, charged.jobEpsilon * 1.01)).toThrow(/past the job's target/);
+  expect(() => b.check({ ...round, noiseMultiplier: 0.3 }, 100)).toThrow(/refused before training/);
+});
