@@ -177,7 +177,7 @@ test('invalid round input is rejected before anything is written', async () => {
   bad.version.sha256 = 'nothex';
   await expect(coordinator.recordRound(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   const dup = roundInput('job-1', 9, null);
-  dup.settlement.participants.push({ worker: hospitalA.address, records: 1 });
+  dup.settlement!.participants.push({ worker: hospitalA.address, records: 1 });
   await expect(coordinator.recordRound(dup)).rejects.toThrow(/appears twice/);
   expect(coordinator.pendingWrites()).toEqual([]);
 });
