@@ -9,6 +9,8 @@
  * Records, owner ids and scaling statistics stay here. With secure aggregation (on by default; the
  * task says CKKS) the delta leaves only encrypted and signed, and this worker may be asked to open
  * a round's verified sum (worker/he-worker.ts, the client mod: the plain loop below is unchanged).
+ * With a ledger (`chain`), each task first reads the owners' consent to the job's purpose and, before
+ * training, the dataset's on-chain privacy budget (worker/chain-checks.ts).
  */
 import os from 'node:os';
 import { join } from 'node:path';
