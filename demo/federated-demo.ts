@@ -181,7 +181,11 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       files.map(async (f) => (await loadWorkerDataset(f.csv, f.schema)).dataset.ownerIds ?? []),
     )
   ).flat();
-  const consenting = grantDevConsent(ledger, ownerIds, DEMO_PURPOSE);
+  const grantStarted = performance.now();
+  const consenting = grantDevConsent(ledger, ownerIds, DEMO_PURPOSE).then((r) => ({
+    ...r,
+    seconds: (performance.now() - grantStarted) / 1000,
+  }));
   consenting.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
   const coordinator = await startCoordinator({
     kit: await loadKit(fed.coordinator.dir),
@@ -243,7 +247,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
   try {
     const consent = await consenting;
     o.io.err(
-      `ledger: ${consent.granted + consent.already} record owners consent to '${DEMO_PURPOSE}' (workers read it, and their budgets, from ${rpc.url} every round)`,
+      `ledger: ${consent.granted + consent.already} record owners consent to '${DEMO_PURPOSE}' (${consent.granted} grants sent in ${consent.seconds.toFixed(1)} s); workers read consent and budgets from ${rpc.url} every round`,
     );
     if (workerFailure) throw makeError(`a hospital worker could not start: ${workerFailure}`, 'INTERNAL');
     const { job } = await vendor.SubmitJob({
