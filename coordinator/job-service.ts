@@ -88,6 +88,7 @@ export function wireJob(j: JobRecord): Job {
       roundDeadlineMs: s.roundDeadlineMs,
       fromVersion: s.fromVersion ?? '',
       feePerRound: s.feePerRound,
+      purpose: s.purpose,
       privacy: {
         mode: s.privacy.mode,
         targetEpsilon: s.privacy.targetEpsilon,
@@ -157,6 +158,7 @@ export function specFromWire(w: JobSpec__Output | null): JobSpecInput {
     ['seed', w.seed],
     ['fromVersion', w.fromVersion],
     ['feePerRound', w.feePerRound],
+    ['purpose', w.purpose],
   ];
   for (const [k, v] of nonzero) if (v) out[k] = v;
   if (w.strategy?.name) out.strategy = { name: w.strategy.name, params: w.strategy.params ?? {} };

@@ -8,6 +8,11 @@ import { makeError } from '../common/errors.js';
 import { checkStrategySpec } from './create-strategy.js';
 import type { ModelSpec } from '../training/model-spec.js';
 
+/** The consent purpose of a job that names none. */
+export const DEFAULT_PURPOSE = 'medical-research';
+/** What a purpose may look like (the ConsentRegistry stores its keccak256; owners type it). */
+export const PURPOSE_PATTERN = /^[a-z0-9][a-z0-9._/:-]{0,127}$/;
+
 const modelSchema = z.union([
   z.object({ builtin: z.string().min(1) }).strict(),
   z.object({ topology: z.unknown() }).strict(),
@@ -78,6 +83,18 @@ export const jobSpecSchema = z
      * @defaultValue true
      */
     secureAggregation: z.boolean().default(true),
+    /**
+     * What the records are used for: workers train only on records whose owners granted this
+     * purpose on the ledger's ConsentRegistry (`aidoc owner consent grant --purpose ...`).
+     * @defaultValue DEFAULT_PURPOSE ('medical-research')
+     */
+    purpose: z
+      .string()
+      .regex(
+        PURPOSE_PATTERN,
+        'must be 1 to 128 characters: lowercase letters, digits and - _ . / :, starting with a letter or digit (e.g. "medical-research" or "research/breast-cancer")',
+      )
+      .default(DEFAULT_PURPOSE),
     /** Start from these weights (a committed version) instead of fresh ones. */
     fromVersion: z.string().optional(),
   })

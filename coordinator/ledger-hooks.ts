@@ -2,7 +2,9 @@
  * The ledger around the round loop: a job's budget is escrowed when it is submitted (refused with
  * a clear error when the vendor cannot cover it), every committed round goes into the ledger's
  * durable outbox (version, settlement into rebates by contributed records, epsilon spends), and the
- * job's unused budget is refunded when it ends. Jobs with no fee are not booked.
+ * job's unused budget is refunded when it ends. Every committed version and its epsilon spends go
+ * on chain; only the escrow, the settlement and the refund depend on a fee (a job with no fee has
+ * none of them, and its workers need not be registered on chain).
  *
  * Hospital workers are found on chain by their TLS certificate fingerprint (WorkerRegistry), so a
  * rebate goes to the address the operator registered for that certificate, not to a claimed name.
@@ -38,11 +40,13 @@ export function createLedgerHooks(o: LedgerHooksOptions): CoordinatorHooks {
     },
 
     async roundCommitted(r) {
-      if (fee(r.job.spec.feePerRound) === 0n) return;
+      const paid = fee(r.job.spec.feePerRound) > 0n;
       const byFingerprint = new Map(
-        (await ledger.workers()).map((w) => [w.certFingerprint.replace(/^0x/, '').toLowerCase(), w]),
+        paid
+          ? (await ledger.workers()).map((w) => [w.certFingerprint.replace(/^0x/, '').toLowerCase(), w])
+          : [],
       );
-      const participants = r.participants.map((p) => {
+      const participants = (paid ? r.participants : []).map((p) => {
         const w = byFingerprint.get(p.fingerprint.toLowerCase());
         if (!w || !w.active) {
           throw makeError(
@@ -66,7 +70,7 @@ export function createLedgerHooks(o: LedgerHooksOptions): CoordinatorHooks {
           metrics: r.metrics,
           epsilonPerDataset: r.epsilon,
         },
-        settlement: { participants },
+        ...(paid ? { settlement: { participants } } : {}),
         epsilonSpends: Object.entries(r.epsilonSpends).map(([datasetId, epsilon]) => ({
           datasetId,
           epsilon,
@@ -74,7 +78,7 @@ export function createLedgerHooks(o: LedgerHooksOptions): CoordinatorHooks {
       });
       contentIds.set(r.versionId, contentId);
       o.log?.(
-        `ledger: round ${r.round} of ${r.job.jobId} queued for the chain (version, settlement of ${participants.length} worker(s))`,
+        `ledger: round ${r.round} of ${r.job.jobId} queued for the chain (version${paid ? `, settlement of ${participants.length} worker(s)` : ', no fee: no settlement'})`,
       );
     },
 

@@ -67,6 +67,8 @@ export interface TaskAssignment {
   updateEncoding: UpdateEncoding;
   /** Settings of the job's aggregation mode (e.g. the secure round setup), opaque to the engine. */
   extension?: TaskExtension;
+  /** The job's consent purpose (workers that read the ledger use only consenting records). */
+  purpose: string;
 }
 
 /** A stored payload: weights (PLAIN_F32) or, for an opener, an aggregate (CKKS). */
@@ -698,6 +700,7 @@ export class RoundEngine {
         weightsRef: ref,
         config,
         validationFraction: job.spec.validationFraction,
+        purpose: job.spec.purpose,
         deadline,
         nonce: randomBytes(16),
         updateEncoding: aggregator?.updateEncoding ?? 'plain',

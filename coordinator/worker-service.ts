@@ -74,6 +74,7 @@ export function toWireTask(t: TaskAssignment, payloads: PayloadStore): Task {
     deadlineUnixMs: t.deadline,
     nonce: t.nonce,
     updateEncoding: t.updateEncoding === 'ckks' ? 'PAYLOAD_ENCODING_CKKS' : 'PAYLOAD_ENCODING_PLAIN_F32',
+    purpose: t.purpose,
     ...(t.extension ? { extension: t.extension } : {}),
   };
 }

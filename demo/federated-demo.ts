@@ -4,6 +4,11 @@
  * of the WDBC records as its own CSV, starts the coordinator in this process and each hospital's
  * worker as a separate process, submits a FedAvg job as the vendor over mutual TLS, follows it, and
  * writes the final model where the result says.
+ *
+ * The ledger is an embedded chain in this process; the workers read it (consent, privacy budgets)
+ * through a read-only JSON-RPC endpoint on 127.0.0.1, as they would read a consortium chain. Every
+ * record's owner grants the demo's purpose at setup (dev accounts), so the demo trains on all records
+ * while each worker checks, every round, that they still consent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, writeFile, copyFile } from 'node:fs/promises';
@@ -25,7 +30,9 @@ import { followJob } from '../cli/commands/job.js';
 import { createLedgerHooks } from '../coordinator/ledger-hooks.js';
 import { createEmbeddedLedger } from '../ledger/ledger-embedded.js';
 import { devAccount } from '../ledger/dev-accounts.js';
-import { ensureDevParticipants } from '../ledger/dev-setup.js';
+import { ensureDevParticipants, grantDevConsent } from '../ledger/dev-setup.js';
+import { serveJsonRpc } from '../ledger/rpc-server.js';
+import { loadWorkerDataset } from '../worker/worker-dataset.js';
 import { jobReportJson, jobReportText, type JobReportJson } from '../ledger/report.js';
 import { provisionKitExtensions } from '../cli/commands/provision.js';
 import type { CommandIo } from '../cli/command.js';
@@ -81,11 +88,15 @@ export interface DemoSummary {
   };
   /** The job's books on the chain after it ended (embedded EVM running the real contracts). */
   ledger: JobReportJson | null;
+  /** The job's consent purpose, and how many owners granted it on chain (workers check every round). */
+  consent: { purpose: string; owners: number; rpc: string };
   seconds: number;
 }
 
 /** One AIDOC per round, in base units. */
 const FEE_PER_ROUND = 10n ** 18n;
+/** What the demo's record owners consent to, and the job asks for. */
+const DEMO_PURPOSE = 'research/breast-cancer';
 
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -160,6 +171,23 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
   });
   // The vendor's standing approval lets the coordinator escrow its jobs at submission.
   await ledger.withSigner(devAccount('demo-vendor').privateKey).approveEscrow(BigInt(rounds) * FEE_PER_ROUND);
+  // The workers read the chain as they would a consortium node: JSON-RPC (read-only, loopback)
+  // and the deployment manifest.
+  const rpc = await serveJsonRpc(ledger.rpc);
+  const deploymentFile = join(dir, 'ledger', 'deployment.json');
+  await writeFile(deploymentFile, JSON.stringify(ledger.deployment, null, 2) + '\n');
+  // Every owner grants the demo's purpose (dev accounts), while the worker processes start.
+  const ownerIds = (
+    await Promise.all(
+      files.map(async (f) => (await loadWorkerDataset(f.csv, f.schema)).dataset.ownerIds ?? []),
+    )
+  ).flat();
+  const grantStarted = performance.now();
+  const consenting = grantDevConsent(ledger, ownerIds, DEMO_PURPOSE).then((r) => ({
+    ...r,
+    seconds: (performance.now() - grantStarted) / 1000,
+  }));
+  consenting.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
   const coordinator = await startCoordinator({
     kit: await loadKit(fed.coordinator.dir),
     registry: { heartbeatIntervalMs: 500 },
@@ -185,6 +213,11 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         files[i]!.schema,
         '--state',
         join(dir, 'state', h),
+        '--rpc',
+        rpc.url,
+        '--deployment',
+        deploymentFile,
+        '--dev-owners',
       ],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -213,6 +246,10 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
   let workerFailure: string | undefined;
   let stopping = false;
   try {
+    const consent = await consenting;
+    o.io.err(
+      `ledger: ${consent.granted + consent.already} record owners consent to '${DEMO_PURPOSE}' (${consent.granted} grants sent in ${consent.seconds.toFixed(1)} s); workers read consent and budgets from ${rpc.url} every round`,
+    );
     if (workerFailure) throw makeError(`a hospital worker could not start: ${workerFailure}`, 'INTERNAL');
     const { job } = await vendor.SubmitJob({
       spec: {
@@ -228,6 +265,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         roundDeadlineMs: 60_000,
         seed: 1,
         feePerRound: FEE_PER_ROUND.toString(),
+        purpose: DEMO_PURPOSE,
         privacy:
           privacy.mode === 'record'
             ? { mode: 'record', targetEpsilon: privacy.epsilon, targetDelta: 1e-5, clipNorm: 1 }
@@ -306,6 +344,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         epsilonPerDataset: coordinator.store.versions(final.jobId).at(-1)?.epsilon ?? {},
       },
       ledger: report ? jobReportJson(report) : null,
+      consent: { purpose: DEMO_PURPOSE, owners: new Set(ownerIds).size, rpc: rpc.url },
       seconds: +((performance.now() - started) / 1000).toFixed(1),
     };
   } finally {
@@ -316,6 +355,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))),
     );
     await coordinator.close();
+    await rpc.close();
     await ledger.close();
     await modelStore.close();
   }

@@ -42,3 +42,33 @@ export async function ensureDevParticipants(ledger: Ledger, p: DevParticipants):
     if (has < v.amount) await operator.mint(address, v.amount - has);
   }
 }
+
+/**
+ * Dev chains only: each owner id X grants `purpose` as the public dev account X (what
+ * worker/owner-accounts.ts's `devOwnerAccounts` maps X to). Owners that already consent are left
+ * alone, so it can run again. Sends a few at a time (each owner is its own account).
+ */
+export async function grantDevConsent(
+  ledger: Ledger,
+  ownerIds: readonly string[],
+  purpose: string,
+  options: { concurrency?: number } = {},
+): Promise<{ granted: number; already: number }> {
+  const distinct = [...new Set(ownerIds)];
+  const has = await ledger.consentMany(
+    distinct.map((id) => devAccount(id).address),
+    purpose,
+  );
+  const todo = distinct.filter((_, i) => !has[i]);
+  const concurrency = options.concurrency ?? 16;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, todo.length) }, async () => {
+      while (next < todo.length) {
+        const id = todo[next++]!;
+        await ledger.withSigner(devAccount(id).privateKey).grantConsent(purpose);
+      }
+    }),
+  );
+  return { granted: todo.length, already: distinct.length - todo.length };
+}

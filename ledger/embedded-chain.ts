@@ -38,6 +38,8 @@ export interface EmbeddedChainOptions {
 
 export interface EmbeddedChain {
   readonly provider: Eip1193Provider;
+  /** The same chain as a bare EIP-1193 `request` (sends are journaled), e.g. to serve it over HTTP. */
+  readonly rpc: Eip1193;
   readonly chainId: number;
   /** The deployment recorded in the journal, if the contracts were deployed. */
   readonly deployment: LedgerDeployment | undefined;
@@ -245,6 +247,7 @@ async function open(
 
   return {
     provider: new Eip1193Provider(journaled, chainId),
+    rpc: journaled,
     chainId,
     get deployment() {
       return deployment;

@@ -9,6 +9,7 @@ import { assertArgument, makeError } from '../common/errors.js';
 import { deployLedger } from './deployment.js';
 import { DEV_COORDINATOR, DEV_OPERATOR, devAccount } from './dev-accounts.js';
 import { openEmbeddedChain } from './embedded-chain.js';
+import type { Eip1193 } from './provider-eip1193.js';
 import { EthersLedger } from './ledger-ethers.js';
 import type { Ledger } from './ledger.js';
 import { TxSender } from './tx-sender.js';
@@ -48,6 +49,11 @@ export interface EmbeddedLedgerOptions {
 
 export interface EmbeddedLedger extends Ledger {
   readonly stateFile: string | undefined;
+  /**
+   * The chain itself as an EIP-1193 `request`, for serving it to other processes
+   * (`serveJsonRpc` in rpc-server.ts: the demo's workers read consent and budgets through it).
+   */
+  readonly rpc: Eip1193;
 }
 
 /** A private key for an account option: a dev account name or the key itself. */
@@ -101,7 +107,7 @@ export async function createEmbeddedLedger(options: EmbeddedLedgerOptions = {}):
         chain.close();
       },
     });
-    return Object.assign(ledger, { stateFile });
+    return Object.assign(ledger, { stateFile, rpc: chain.rpc });
   } catch (e) {
     chain.provider.destroy();
     chain.close();

@@ -66,11 +66,13 @@ const roundInputSchema = z.object({
     metrics: z.record(z.string(), z.number()),
     epsilonPerDataset: z.record(z.string().min(1), epsilonSchema),
   }),
-  settlement: z.object({
-    participants: z
-      .array(z.object({ worker: addressSchema, records: z.number().int().nonnegative() }))
-      .min(1, 'a settlement needs at least one participant'),
-  }),
+  settlement: z
+    .object({
+      participants: z
+        .array(z.object({ worker: addressSchema, records: z.number().int().nonnegative() }))
+        .min(1, 'a settlement needs at least one participant'),
+    })
+    .optional(),
   epsilonSpends: z.array(z.object({ datasetId: z.string().min(1), epsilon: epsilonSchema })),
 });
 
@@ -158,7 +160,7 @@ export class EthersLedger implements Ledger {
       });
     }
     const { jobId, round, version, settlement, epsilonSpends } = parsed.data;
-    const participants = settlement.participants
+    const participants = (settlement?.participants ?? [])
       .map((p) => ({ worker: getAddress(p.worker), records: p.records }))
       .sort((a, b) => (BigInt(a.worker) < BigInt(b.worker) ? -1 : 1));
     for (let i = 1; i < participants.length; i++) {
@@ -169,7 +171,7 @@ export class EthersLedger implements Ledger {
         );
       }
     }
-    if (participants.every((p) => p.records === 0)) {
+    if (settlement && participants.every((p) => p.records === 0)) {
       throw makeError('a settlement needs at least one record', 'INVALID_ARGUMENT');
     }
     const versionDatasets = Object.entries(version.epsilonPerDataset);
@@ -200,13 +202,18 @@ export class EthersLedger implements Ledger {
         epsilon: versionDatasets.map(([, e]) => toNanoEpsilon(e).toString()),
       },
     });
-    entries.push({
-      id: `settle:${jobId}:${round}`,
-      kind: 'settle',
-      jobId,
-      round,
-      payload: { workers: participants.map((p) => p.worker), records: participants.map((p) => p.records) },
-    });
+    if (settlement) {
+      entries.push({
+        id: `settle:${jobId}:${round}`,
+        kind: 'settle',
+        jobId,
+        round,
+        payload: {
+          workers: participants.map((p) => p.worker),
+          records: participants.map((p) => p.records),
+        },
+      });
+    }
     return this.requireOutbox().enqueue(entries);
   }
 
@@ -446,6 +453,8 @@ export class EthersLedger implements Ledger {
 
   async versions(filter: { jobId?: string } = {}): Promise<VersionView[]> {
     await this.refreshNames();
+    // A job without a fee has no JobOpened event to learn its id from: the filter names it.
+    if (filter.jobId) this.names.jobs.set(jobKey(filter.jobId), filter.jobId);
     const logs = await this.logs('ModelRegistry', 'VersionRecorded', [
       null,
       filter.jobId ? jobKey(filter.jobId) : null,

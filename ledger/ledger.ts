@@ -30,7 +30,12 @@ export interface RoundRecordInput {
     /** Epsilon each dataset spent in this round, by dataset id. */
     epsilonPerDataset: Record<string, number>;
   };
-  settlement: {
+  /**
+   * The round's fee split into rebates. Absent for a job without a fee: its version and epsilon
+   * spends are recorded all the same; only the settlement (and the job's escrow and refund) depend
+   * on a fee.
+   */
+  settlement?: {
     /** Each participating worker's registered address and the records it contributed. */
     participants: { worker: string; records: number }[];
   };
@@ -182,8 +187,8 @@ export interface WaitOptions {
 /** The round commit's part: outboxed, idempotent per (job, round). */
 export interface LedgerRounds {
   /**
-   * Durably enqueues the round's epsilon spends, model version and settlement (in that order),
-   * and returns once they are on disk. A chain outage delays them; none is lost, none is
+   * Durably enqueues the round's epsilon spends, model version and settlement (in that order; no
+   * settlement for a job without a fee), and returns once they are on disk. A chain outage delays them; none is lost, none is
    * recorded twice. Enqueuing the same (job, round) again is a no-op returning the same ids.
    */
   recordRound(input: RoundRecordInput, options?: { signal?: AbortSignal }): Promise<OutboxTicket>;

@@ -9,7 +9,7 @@
  * most `relativeTolerance`.
  */
 import { assertArgument, makeError, throwIfAborted } from '../common/errors.js';
-import { computeEpsilon } from './rdp-accountant.js';
+import { computeEpsilon, createRdpAccountant } from './rdp-accountant.js';
 import type { FractionalSeries } from './rdp-accountant.js';
 
 export interface CalibrateNoiseOptions {
@@ -46,6 +46,13 @@ export interface CalibrateNoiseOptions {
    * @defaultValue 1e6
    */
   maxNoiseMultiplier?: number;
+  /**
+   * Privacy already spent (an RDP curve, e.g. a job's earlier rounds at another sample rate): the
+   * search then finds the noise for which that curve composed with the new steps stays within the
+   * target. Its orders replace `orders`.
+   * @defaultValue nothing spent
+   */
+  spent?: { orders: readonly number[]; rdp: readonly number[] };
   /**
    * Cancels the search between evaluations.
    * @defaultValue none
@@ -104,12 +111,17 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): Calibr
   );
 
   const totalSteps = o.steps * o.rounds;
+  const spent = o.spent;
   const epsilonAt = (sigma: number) => {
     throwIfAborted(o.signal, 'noise calibration');
+    const event = { noiseMultiplier: sigma, sampleRate: o.sampleRate, steps: totalSteps };
+    if (spent) {
+      return createRdpAccountant({ ...spent, fractionalSeries: o.fractionalSeries })
+        .compose(event)
+        .getEpsilon(o.delta);
+    }
     return computeEpsilon({
-      noiseMultiplier: sigma,
-      sampleRate: o.sampleRate,
-      steps: totalSteps,
+      ...event,
       delta: o.delta,
       orders: o.orders,
       fractionalSeries: o.fractionalSeries,
@@ -120,7 +132,7 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): Calibr
   const atMax = epsilonAt(o.maxNoiseMultiplier);
   if (!(atMax.epsilon <= o.targetEpsilon)) {
     throw makeError(
-      `epsilon ${o.targetEpsilon} at delta ${o.delta} cannot be reached over ${totalSteps} steps at sample rate ` +
+      `epsilon ${o.targetEpsilon} at delta ${o.delta} cannot be reached over ${totalSteps} ${spent ? 'more ' : ''}steps at sample rate ` +
         `${o.sampleRate}: even noise multiplier ${o.maxNoiseMultiplier} gives epsilon ${atMax.epsilon}. ` +
         'Raise the target epsilon or delta, or lower the sample rate or the number of steps.',
       'INVALID_ARGUMENT',

@@ -9,6 +9,8 @@
  * Records, owner ids and scaling statistics stay here. With secure aggregation (on by default; the
  * task says CKKS) the delta leaves only encrypted and signed, and this worker may be asked to open
  * a round's verified sum (worker/he-worker.ts, the client mod: the plain loop below is unchanged).
+ * With a ledger (`chain`), each task first reads the owners' consent to the job's purpose and, before
+ * training, the dataset's on-chain privacy budget (worker/chain-checks.ts).
  */
 import os from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +41,8 @@ import { getFlatWeights, setFlatWeights } from '../training/weights.js';
 import { calibrateNoiseMultiplier } from '../privacy/calibrate.js';
 import { trainDpSgd } from '../privacy/dp-sgd.js';
 import { PrivacyBudget } from './privacy-budget.js';
+import { createConsentedSplits, requireOwnerIds, type ChainChecks } from './chain-checks.js';
+import { DEFAULT_PURPOSE } from '../coordinator/job-spec.js';
 import { createHeWorker, serveOpenRequests, type HeWorker } from './he-worker.js';
 import { sleep } from '../common/sleep.js';
 
@@ -85,6 +89,12 @@ export interface WorkerOptions {
    * @defaultValue `<kit dir>/state`
    */
   stateDir?: string;
+  /**
+   * The ledger to check before each task (worker/chain-checks.ts): the records' owners' consent to
+   * the job's purpose, and the dataset's on-chain privacy budget. The caller closes it.
+   * @defaultValue none: consent and budget are not checked on the chain (the local budget still is)
+   */
+  chain?: ChainChecks;
 }
 
 /** The host part of host:port (brackets kept off IPv6 literals). */
@@ -104,15 +114,23 @@ function tapInterceptor(tap: (method: string, bytes: Buffer) => void): grpc.Inte
 }
 
 /** The local split is fixed for the worker's lifetime so evaluation always uses the same held-out records. */
-function localSplit(data: WorkerDataset, validationFraction: number) {
+function rawSplit(data: WorkerDataset, validationFraction: number): { train: Dataset; test?: Dataset } {
   const ds = data.dataset;
-  if (validationFraction <= 0 || ds.n < 2) {
-    const scaler = fitScaler(ds, data.scaling);
-    return { train: applyScaler(ds, scaler), test: undefined };
-  }
-  const { train, test } = trainTestSplit(ds, { testFraction: validationFraction, seed: 0, stratify: true });
-  const scaler = fitScaler(train, data.scaling);
-  return { train: applyScaler(train, scaler), test: applyScaler(test, scaler) };
+  if (validationFraction <= 0 || ds.n < 2) return { train: ds };
+  return trainTestSplit(ds, { testFraction: validationFraction, seed: 0, stratify: true });
+}
+
+/** Scaling is fitted on the records trained on, and only on them. */
+function scaleSplit(data: WorkerDataset, raw: { train: Dataset; test?: Dataset }) {
+  const scaler = fitScaler(raw.train, data.scaling);
+  return {
+    train: applyScaler(raw.train, scaler),
+    test: raw.test ? applyScaler(raw.test, scaler) : undefined,
+  };
+}
+
+function localSplit(data: WorkerDataset, validationFraction: number) {
+  return scaleSplit(data, rawSplit(data, validationFraction));
 }
 
 /** The secure-aggregation client mod, if this worker's kit holds the HE keys. */
@@ -150,7 +168,35 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   // Unique across the federation: the chain's PrivacyLedger and the coordinator key spends by it.
   const datasetId = `${options.kit.manifest.name}/${ds.name}`;
   const budget = options.budget ?? (await PrivacyBudget.open(undefined, 10));
-  const noiseByJob = new Map<string, number>();
+  const noiseByJob = new Map<string, { sigma: number; sampleRate: number; steps: number }>();
+  const { chain } = options;
+  if (chain) {
+    requireOwnerIds(ds);
+    log(chain.description);
+    const b = await chain.budgetOf(datasetId);
+    log(
+      b
+        ? `dataset ${datasetId} on the ledger: epsilon ${b.spent.toFixed(3)} spent of its cap ${b.cap}`
+        : `dataset ${datasetId} is not registered on the ledger: every round will be refused until the operator registers it`,
+    );
+  } else {
+    log('no ledger configured (--rpc): consent and the privacy budget are not checked on the chain');
+  }
+  const raws = new Map<number, ReturnType<typeof rawSplit>>();
+  const consentedSplit = chain
+    ? createConsentedSplits({
+        chain,
+        datasetId,
+        ownerIds: requireOwnerIds(ds),
+        raw: (fraction) => {
+          let r = raws.get(fraction);
+          if (!r) raws.set(fraction, (r = rawSplit(options.data, fraction)));
+          return r;
+        },
+        scale: (raw) => scaleSplit(options.data, raw),
+        log,
+      })
+    : undefined;
   const bootstrap = options.address ?? options.kit.manifest.coordinatorAddress;
   const channelOptions = options.wireTap ? { interceptors: [tapInterceptor(options.wireTap)] } : {};
   // Tasks from several replicas run one at a time: they share the models, the budget and the cores.
@@ -435,7 +481,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     const global = await fetchWeights(client, sessionId, task.weights?.ref ?? '', signal);
     const model = await modelFor(spec, 0);
     setFlatWeights(model, global);
-    const { train, test } = split(cfg?.validationFraction ?? 0);
+    const fraction = cfg?.validationFraction ?? 0;
+    const chosen: { train: Dataset; test?: Dataset; requireEnough?: () => void } = consentedSplit
+      ? await consentedSplit(task.purpose || DEFAULT_PURPOSE, fraction)
+      : split(fraction);
+    const { train, test } = chosen;
     if (task.kind === 'TASK_KIND_EVALUATE') {
       const ev = test ? await evaluate(model, test, { signal }) : undefined;
       await client.ReportEvaluation({
@@ -449,6 +499,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       });
       return;
     }
+    chosen.requireEnough?.();
     const started = performance.now();
     const mu = cfg?.strategy?.params?.mu ?? 0;
     const plain = {
@@ -473,19 +524,33 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       const q = Math.min(1, plain.batchSize / train.n);
       const steps = Math.max(1, Math.round(plain.epochs / q));
       const delta = privacy.targetDelta || 1e-5;
-      let sigma = privacy.noiseMultiplier > 0 ? privacy.noiseMultiplier : noiseByJob.get(task.jobId);
+      let sigma = privacy.noiseMultiplier > 0 ? privacy.noiseMultiplier : undefined;
       if (sigma === undefined) {
-        sigma = calibrateNoiseMultiplier({
-          targetEpsilon: privacy.targetEpsilon,
-          delta,
-          sampleRate: q,
-          steps,
-          rounds: Math.max(1, cfg?.totalRounds ?? 1),
-        }).noiseMultiplier;
-        noiseByJob.set(task.jobId, sigma);
+        const cached = noiseByJob.get(task.jobId);
+        if (cached && cached.sampleRate === q && cached.steps === steps) sigma = cached.sigma;
+        else {
+          // First round, or the records trained on changed (consent): noise for what is left of
+          // the job, on top of what its earlier rounds spent, within the job's target.
+          const spentCurve = cached ? budget.jobCurve(datasetId, task.jobId) : undefined;
+          const totalRounds = Math.max(1, cfg?.totalRounds ?? 1);
+          sigma = calibrateNoiseMultiplier({
+            targetEpsilon: privacy.targetEpsilon,
+            delta,
+            sampleRate: q,
+            steps,
+            rounds: spentCurve ? Math.max(1, totalRounds - task.round + 1) : totalRounds,
+            ...(spentCurve ? { spent: spentCurve } : {}),
+          }).noiseMultiplier;
+          noiseByJob.set(task.jobId, { sigma, sampleRate: q, steps });
+        }
       }
       const spend = { datasetId, jobId: task.jobId, noiseMultiplier: sigma, sampleRate: q, steps, delta };
       budget.check(spend, privacy.targetEpsilon);
+      if (chain) {
+        // Before training: what the coordinator will record on chain for this round.
+        const p = budget.preview(spend);
+        await chain.checkBudget(datasetId, Math.max(0, p.jobEpsilon - p.jobEpsilonBefore));
+      }
       release = async () => {
         const spent = await budget.charge(spend, privacy.targetEpsilon);
         metrics.epsilon = spent.jobEpsilon;

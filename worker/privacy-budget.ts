@@ -35,6 +35,11 @@ export interface SpendResult {
   jobEpsilon: number;
 }
 
+export interface SpendPreview extends SpendResult {
+  /** The job's epsilon for this dataset before this round. */
+  jobEpsilonBefore: number;
+}
+
 export class PrivacyBudget {
   #state: BudgetFile = { version: 1, datasets: {} };
 
@@ -72,6 +77,27 @@ export class PrivacyBudget {
   spent(datasetId: string, delta: number): number {
     const d = this.#state.datasets[datasetId];
     return d ? this.#accountant(d.total).getEpsilon(delta).epsilon : 0;
+  }
+
+  /** The RDP curve a job has spent on a dataset so far (undefined before its first round). */
+  jobCurve(datasetId: string, jobId: string): Readonly<Curve> | undefined {
+    return this.#state.datasets[datasetId]?.jobs[jobId];
+  }
+
+  /**
+   * What `charge` would leave the dataset and the job at, without charging or checking anything:
+   * the job's increment (`jobEpsilon - jobEpsilonBefore`) is what the coordinator records on the
+   * chain for this round.
+   */
+  preview(s: RoundSpend): SpendPreview {
+    const d = this.#state.datasets[s.datasetId];
+    const step = { noiseMultiplier: s.noiseMultiplier, sampleRate: s.sampleRate, steps: s.steps };
+    const jobBefore = this.#accountant(d?.jobs[s.jobId]);
+    return {
+      datasetEpsilon: this.#accountant(d?.total).compose(step).getEpsilon(s.delta).epsilon,
+      jobEpsilon: this.#accountant(d?.jobs[s.jobId]).compose(step).getEpsilon(s.delta).epsilon,
+      jobEpsilonBefore: d?.jobs[s.jobId] ? jobBefore.getEpsilon(s.delta).epsilon : 0,
+    };
   }
 
   /**

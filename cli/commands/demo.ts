@@ -10,7 +10,9 @@ export const demoCommand: CliCommand = {
 gives each hospital a third of the shipped WDBC breast-cancer records, starts the coordinator and
 three worker processes, submits a FedAvg job as the vendor over mutual TLS (each hospital trains
 with record-level DP-SGD at epsilon 1 unless told otherwise; the fee is escrowed on an embedded
-EVM chain and paid out as rebates), shows live progress,
+EVM chain and paid out as rebates; every record's owner grants the job's purpose on that chain, and
+each worker reads consent and its dataset's privacy budget from it, over a read-only JSON-RPC
+endpoint on 127.0.0.1, before every round), shows live progress,
 and prints accuracy per round (federated evaluation on each hospital's held-out records), the
 final test accuracy and where the model is. Nothing to install, no server to run.
 
@@ -72,6 +74,9 @@ With --json, stdout carries one line:
           `privacy: record-level DP-SGD, target epsilon ${summary.privacy.targetEpsilon} at delta ${summary.privacy.delta}; spent: ${spent.join(', ')}`,
         );
       } else io.out('privacy: none (--no-dp)');
+      io.out(
+        `consent: ${summary.consent.owners} record owners granted '${summary.consent.purpose}' on the ledger; each worker read their consent and its dataset's budget from the chain every round`,
+      );
       if (summary.model) io.out(`model: ${summary.model} (TF.js Layers format: model.json + weights)`);
       if (summary.version) {
         const v = summary.version;

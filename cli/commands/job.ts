@@ -6,6 +6,7 @@ import type { Job__Output } from '../../protos/generated/aidoc/v1/Job.js';
 import type { JobEvent__Output } from '../../protos/generated/aidoc/v1/JobEvent.js';
 import type { CliCommand, CommandIo, FlagValues } from '../command.js';
 import { intFlag, numberFlag, optionalString, requireString } from '../flags.js';
+import { DEFAULT_PURPOSE } from '../../coordinator/job-spec.js';
 import { modelArg } from '../model-arg.js';
 
 const kitFlag = {
@@ -149,6 +150,13 @@ export const jobSubmitCommand: CliCommand = {
       description:
         "Aggregate under homomorphic encryption: the coordinator never sees a hospital's update ('off' sends plain deltas)",
     },
+    purpose: {
+      type: 'string',
+      valueName: 'PURPOSE',
+      default: DEFAULT_PURPOSE,
+      description:
+        "Consent purpose: hospitals that read the ledger train only on records whose owners granted it (e.g. 'research/breast-cancer')",
+    },
     watch: { type: 'boolean', description: 'Follow the job until it ends' },
     json: jsonFlag,
   },
@@ -179,6 +187,7 @@ export const jobSubmitCommand: CliCommand = {
           fraction: numberFlag(flags, 'fraction'),
           roundDeadlineMs: intFlag(flags, 'deadline-ms', 100),
           seed: intFlag(flags, 'seed', 0),
+          purpose: optionalString(flags, 'purpose') ?? DEFAULT_PURPOSE,
           secureAggregation: secure === 'on' ? 'SECURE_AGGREGATION_MODE_ON' : 'SECURE_AGGREGATION_MODE_OFF',
         },
       });

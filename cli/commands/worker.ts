@@ -1,12 +1,18 @@
 import { join, resolve } from 'node:path';
 import { PrivacyBudget } from '../../worker/privacy-budget.js';
 import { loadKit } from '../../common/pki-kit.js';
-import { makeError } from '../../common/errors.js';
+import { assertArgument, makeError } from '../../common/errors.js';
+import {
+  DEFAULT_MIN_CONSENTED_RECORDS,
+  openChainChecks,
+  type ChainChecks,
+} from '../../worker/chain-checks.js';
+import { devOwnerAccounts, loadOwnerAccounts } from '../../worker/owner-accounts.js';
 import type { TrainingBackendName } from '../../training/backend.js';
 import { runWorker } from '../../worker/daemon.js';
 import { loadWorkerDataset } from '../../worker/worker-dataset.js';
-import type { CliCommand } from '../command.js';
-import { numberFlag, optionalString, requireString } from '../flags.js';
+import type { CliCommand, FlagValues } from '../command.js';
+import { intFlag, numberFlag, optionalString, requireString } from '../flags.js';
 
 export const workerStartCommand: CliCommand = {
   path: ['worker', 'start'],
@@ -16,7 +22,18 @@ export const workerStartCommand: CliCommand = {
 
 The worker registers its dataset's shape and record count (never records), pulls training and
 evaluation tasks, and sends back weight deltas and aggregate metrics. It reconnects with backoff
-when the coordinator restarts. Stop it with Ctrl-C.`,
+when the coordinator restarts. Stop it with Ctrl-C.
+
+With the ledger (read-only: the worker signs nothing):
+  aidoc worker start ... --rpc http://chain:8545 --deployment deployment.json --owners owners.csv
+
+Before every task it reads, fresh from the chain, which of its records' owners consent to the
+job's purpose (ConsentRegistry) and uses only their records; and before training it checks that
+the dataset's epsilon spent on chain plus this round's stays within the dataset's on-chain cap
+(PrivacyLedger). A round that fails either check is refused before training, with the reason, and
+the coordinator records it as this worker's failure. --owners maps the dataset's owner ids to the
+owners' addresses (CSV lines 'owner_id,address', or a JSON object); it stays on this machine.
+Without --rpc, consent and budget are not checked on the chain (the local budget still is).`,
   flags: {
     kit: {
       type: 'string',
@@ -41,6 +58,32 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
       valueName: 'X',
       default: '10',
       description: "Cap on each dataset's total epsilon over all jobs",
+    },
+    rpc: {
+      type: 'string',
+      valueName: 'URL',
+      description:
+        "The ledger's EVM JSON-RPC URL: check consent and the privacy budget on chain before each task",
+    },
+    deployment: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'Deployment manifest for --rpc (from `aidoc ledger deploy`)',
+    },
+    owners: {
+      type: 'string',
+      valueName: 'FILE',
+      description: "Owner id -> owner address, CSV 'owner_id,address' or JSON (with --rpc)",
+    },
+    'dev-owners': {
+      type: 'boolean',
+      description: 'Dev chains only: owner id X is the public dev account X (instead of --owners)',
+    },
+    'min-records': {
+      type: 'string',
+      valueName: 'N',
+      default: String(DEFAULT_MIN_CONSENTED_RECORDS),
+      description: 'With --rpc: refuse rounds with fewer consented training records',
     },
     state: {
       type: 'string',
@@ -74,15 +117,47 @@ when the coordinator restarts. Stop it with Ctrl-C.`,
     io.err(
       `worker ${kit.identity.name}: privacy budget in ${stateDir} (cap epsilon ${budget.cap} per dataset)`,
     );
-    await runWorker({
-      kit,
-      data,
-      budget,
-      address: optionalString(flags, 'coordinator'),
-      backend: optionalString(flags, 'backend') as TrainingBackendName,
-      stateDir,
-      signal,
-      log: (l) => io.err(`worker ${kit.identity.name}: ${l}`),
-    });
+    const chain = await chainChecksFromFlags(flags);
+    try {
+      await runWorker({
+        kit,
+        data,
+        budget,
+        address: optionalString(flags, 'coordinator'),
+        backend: optionalString(flags, 'backend') as TrainingBackendName,
+        stateDir,
+        signal,
+        log: (l) => io.err(`worker ${kit.identity.name}: ${l}`),
+        ...(chain ? { chain } : {}),
+      });
+    } finally {
+      await chain?.close();
+    }
   },
 };
+
+/** The ledger checks the flags ask for, or undefined without --rpc. */
+async function chainChecksFromFlags(flags: FlagValues): Promise<ChainChecks | undefined> {
+  const rpcUrl = optionalString(flags, 'rpc');
+  const ownersFile = optionalString(flags, 'owners');
+  const devOwners = flags['dev-owners'] === true;
+  if (!rpcUrl) {
+    assertArgument(
+      !ownersFile && !devOwners && !optionalString(flags, 'deployment'),
+      '--owners, --dev-owners and --deployment go with --rpc (the ledger to check consent on)',
+    );
+    return undefined;
+  }
+  assertArgument(!(ownersFile && devOwners), 'give --owners FILE or --dev-owners, not both');
+  assertArgument(
+    ownersFile || devOwners,
+    "--rpc needs --owners FILE: the owner id -> address of each record's owner, to read their consent",
+  );
+  const deploymentFile = requireString(flags, 'deployment');
+  return openChainChecks({
+    rpcUrl,
+    deploymentFile: resolve(deploymentFile),
+    owners: ownersFile ? await loadOwnerAccounts(resolve(ownersFile)) : devOwnerAccounts(),
+    minRecords: intFlag(flags, 'min-records', 1),
+  });
+}

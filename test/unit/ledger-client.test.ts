@@ -133,6 +133,29 @@ test('recording a round again is a no-op; only the coordinator client has an out
   expect(events.find((e) => e.name === 'JobOpened')?.args.jobId).toBe('job-1');
 });
 
+test('a job without a fee: its versions and epsilon spends go on chain, with no escrow or settlement', async () => {
+  const { settlement: _none, ...free } = roundInput('job-free', 1, null);
+  const ticket = await coordinator.recordRound(free);
+  expect(ticket.ids).toEqual(['spend:job-free:1', 'version:job-free:1']);
+  const results = await coordinator.whenRecorded(ticket, { timeoutMs: 20_000 });
+  expect(results.map((x) => x.status)).toEqual(['mined', 'mined']);
+  // A second round names the first as parent, as the coordinator's hooks do.
+  const { settlement: _none2, ...second } = roundInput('job-free', 2, 'bafy-job-free-1');
+  await coordinator.whenRecorded(await coordinator.recordRound(second), { timeoutMs: 20_000 });
+
+  expect(await coordinator.job('job-free')).toBeUndefined();
+  expect(await coordinator.isSettled('job-free', 1)).toBe(false);
+  const versions = await coordinator.versions({ jobId: 'job-free' });
+  expect(versions.map((v) => [v.jobId, v.round, v.contentId, v.parent])).toEqual([
+    ['job-free', 1, 'bafy-job-free-1', null],
+    ['job-free', 2, 'bafy-job-free-2', 'bafy-job-free-1'],
+  ]);
+  expect((await coordinator.requireUsableVersion('bafy-job-free-2')).round).toBe(2);
+  const events = await coordinator.events({ jobId: 'job-free' });
+  expect(events.filter((e) => e.name === 'EpsilonSpent')).toHaveLength(4);
+  expect(events.filter((e) => e.name === 'RoundSettled' || e.name === 'Rebate')).toEqual([]);
+});
+
 test('a job without enough budget is refused with a clear error', async () => {
   const err = await vendorLedger
     .openJob({ jobId: 'job-poor', budget: parseAidoc('10'), feePerRound: parseAidoc('5'), rounds: 3 })
@@ -154,7 +177,7 @@ test('invalid round input is rejected before anything is written', async () => {
   bad.version.sha256 = 'nothex';
   await expect(coordinator.recordRound(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   const dup = roundInput('job-1', 9, null);
-  dup.settlement.participants.push({ worker: hospitalA.address, records: 1 });
+  dup.settlement!.participants.push({ worker: hospitalA.address, records: 1 });
   await expect(coordinator.recordRound(dup)).rejects.toThrow(/appears twice/);
   expect(coordinator.pendingWrites()).toEqual([]);
 });

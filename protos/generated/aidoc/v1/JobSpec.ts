@@ -44,7 +44,8 @@ export interface JobSpec {
    */
   'fromVersion'?: (string);
   /**
-   * The consent purpose records must be granted for (e.g. "research/breast-cancer").
+   * The consent purpose records must be granted for (e.g. "research/breast-cancer"); empty means
+   * "medical-research". Workers that read the ledger train only on records whose owners granted it.
    */
   'purpose'?: (string);
   /**
@@ -91,7 +92,8 @@ export interface JobSpec__Output {
    */
   'fromVersion': (string);
   /**
-   * The consent purpose records must be granted for (e.g. "research/breast-cancer").
+   * The consent purpose records must be granted for (e.g. "research/breast-cancer"); empty means
+   * "medical-research". Workers that read the ledger train only on records whose owners granted it.
    */
   'purpose': (string);
   /**

@@ -42,6 +42,11 @@ export interface Task {
    * Extra settings of a secure-aggregation or privacy layer, opaque to the plain path.
    */
   'extension'?: (_aidoc_v1_TypedBlob | null);
+  /**
+   * The job's consent purpose: a worker that reads the ledger uses only records whose owners
+   * granted it (read fresh for each task).
+   */
+  'purpose'?: (string);
 }
 
 export interface Task__Output {
@@ -78,4 +83,9 @@ export interface Task__Output {
    * Extra settings of a secure-aggregation or privacy layer, opaque to the plain path.
    */
   'extension': (_aidoc_v1_TypedBlob__Output | null);
+  /**
+   * The job's consent purpose: a worker that reads the ledger uses only records whose owners
+   * granted it (read fresh for each task).
+   */
+  'purpose': (string);
 }
