@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ClientDpRound as _aidoc_v1_ClientDpRound, ClientDpRound__Output as _aidoc_v1_ClientDpRound__Output } from './aidoc/v1/ClientDpRound.js';
+import type { ClientDpSpec as _aidoc_v1_ClientDpSpec, ClientDpSpec__Output as _aidoc_v1_ClientDpSpec__Output } from './aidoc/v1/ClientDpSpec.js';
 import type { DatasetCapability as _aidoc_v1_DatasetCapability, DatasetCapability__Output as _aidoc_v1_DatasetCapability__Output } from './aidoc/v1/DatasetCapability.js';
 import type { FetchPayloadRequest as _aidoc_v1_FetchPayloadRequest, FetchPayloadRequest__Output as _aidoc_v1_FetchPayloadRequest__Output } from './aidoc/v1/FetchPayloadRequest.js';
 import type { HeartbeatRequest as _aidoc_v1_HeartbeatRequest, HeartbeatRequest__Output as _aidoc_v1_HeartbeatRequest__Output } from './aidoc/v1/HeartbeatRequest.js';
@@ -45,6 +47,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   aidoc: {
     v1: {
+      ClientDpRound: MessageTypeDefinition<_aidoc_v1_ClientDpRound, _aidoc_v1_ClientDpRound__Output>
+      ClientDpSpec: MessageTypeDefinition<_aidoc_v1_ClientDpSpec, _aidoc_v1_ClientDpSpec__Output>
       DatasetCapability: MessageTypeDefinition<_aidoc_v1_DatasetCapability, _aidoc_v1_DatasetCapability__Output>
       FailureReason: EnumTypeDefinition
       FetchPayloadRequest: MessageTypeDefinition<_aidoc_v1_FetchPayloadRequest, _aidoc_v1_FetchPayloadRequest__Output>
