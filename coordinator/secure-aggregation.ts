@@ -262,7 +262,7 @@ export async function createSecureAggregation(options: SecureAggregationOptions)
         [...openers].sort(),
       )[0];
       if (openerId === undefined) throw makeError('no registered worker can open this round', 'INTERNAL');
-      const weightDenominator = weightDenominatorOf(workers, args.recordsOf);
+      const weightDenominator = weightDenominatorOf(workers, (w) => args.recordsOf(w));
       const roundSetup: HeRoundSetup = {
         version: 1,
         paramsDigest: setup.paramsDigest,

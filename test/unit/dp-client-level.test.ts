@@ -6,7 +6,6 @@
  */
 import { compileJobSpec } from '../../coordinator/job-spec.js';
 import { specFromWire, wireJob } from '../../coordinator/job-service.js';
-import type { JobRecord } from '../../coordinator/job-store.js';
 import { planClientDpAttempt } from '../../coordinator/client-dp.js';
 import {
   ClientDpAccountant,
@@ -311,7 +310,7 @@ describe('job spec: privacy.clientLevel', () => {
       createdAt: 0,
       updatedAt: 0,
       rounds: [],
-    } as JobRecord);
+    });
     expect(job.spec?.privacy?.client).toEqual({
       clipNorm: 0.7,
       noiseMultiplier: spec.privacy.clientLevel!.noiseMultiplier,
