@@ -46,6 +46,21 @@ function describeJob(j: Job__Output): string {
   return `${j.jobId}  ${j.state.replace('JOB_STATE_', '').toLowerCase().padEnd(9)} round ${j.roundsCompleted}/${j.spec?.rounds ?? '?'}${acc !== undefined ? `  accuracy ${(100 * acc).toFixed(2)}%` : ''}${j.reason ? `  (${j.reason})` : ''}`;
 }
 
+/** The job's client-level DP and what it spent so far (record-level spends are per dataset, in versions). */
+function describePrivacy(j: Job__Output): string | undefined {
+  const c = j.spec?.privacy?.client;
+  if (!c || !(c.clipNorm > 0)) return undefined;
+  const spent = j.rounds.at(-1)?.metrics.client_epsilon;
+  return (
+    `  client-level DP: clip ${c.clipNorm}, sigma ${c.noiseMultiplier.toPrecision(4)}` +
+    (c.targetEpsilon > 0 ? ` (calibrated for epsilon ${c.targetEpsilon})` : '') +
+    `, every sum of ${c.minContributors > 0 ? `at least ${c.minContributors}` : 'all selected'} update(s); ` +
+    (spent === undefined
+      ? 'nothing spent yet'
+      : `spent epsilon ${spent.toFixed(3)} at delta ${c.targetDelta.toExponential()} after ${j.rounds.length} round(s)`)
+  );
+}
+
 function bar(done: number, total: number, width = 20): string {
   const n = total > 0 ? Math.round((done / total) * width) : 0;
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
@@ -211,6 +226,8 @@ export const jobStatusCommand: CliCommand = {
       if (flags.json) io.out(JSON.stringify(j));
       else {
         io.out(describeJob(j));
+        const privacy = describePrivacy(j);
+        if (privacy) io.out(privacy);
         for (const r of j.rounds) {
           io.out(
             `  round ${String(r.round).padStart(3)}  ${r.participants.length} participants  ${r.failures.length} failures  ${Object.entries(
