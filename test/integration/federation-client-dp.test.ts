@@ -17,9 +17,13 @@ jest.setTimeout(300_000);
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 /** The job: WDBC, three hospitals, client-level DP only (record level has its own tests). */
 const ROUNDS = num('CDP_ROUNDS', 10);
-const TARGET = num('CDP_EPSILON', 200);
-const CLIP = num('CDP_CLIP', 1);
-/** Measured: see the test's stderr line and docs/privacy.md. */
+const TARGET = num('CDP_EPSILON', 10);
+const CLIP = num('CDP_CLIP', 0.1);
+/**
+ * Measured at these settings (epsilon 10, clip 0.1, sigma 1.67, 10 rounds): final accuracy 0.912,
+ * 0.930, 0.912, 0.921, 0.912, 0.912 in six runs (the noise is fresh every run); the majority class
+ * is 0.63. The CDP_* variables reproduce the other settings in docs/privacy.md.
+ */
 const ACCURACY_FLOOR = num('CDP_FLOOR', 0.85);
 
 let f: TestFederation | undefined;
