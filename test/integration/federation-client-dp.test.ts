@@ -7,7 +7,6 @@
  * model still trains.
  */
 import { jest } from '@jest/globals';
-import { createGrpcClient } from '../../coordinator/transport/grpc-client.js';
 import { computeEpsilon } from '../../privacy/rdp-accountant.js';
 import { runAidoc } from '../helpers/aidoc-cli.js';
 import { startTestFederation, waitForWorkers, type TestFederation } from '../helpers/federation.js';
@@ -35,32 +34,44 @@ test('a WDBC job with client-level DP under secure aggregation reports the accou
   f = await startTestFederation({ heartbeatMs: 500 });
   [0, 1, 2].forEach((i) => f!.startWorker(i));
   await waitForWorkers(f.coordinator, 3);
-  const vendor = createGrpcClient(await f.kit('vendor'), 'JobService');
-  let jobId: string;
-  try {
-    const { job } = await vendor.SubmitJob({
-      spec: {
-        model: { builtin: 'wdbc-mlp' },
-        datasetSchemaId: 'wdbc-v1',
-        rounds: ROUNDS,
-        minWorkers: 3,
-        localEpochs: num('CDP_EPOCHS', 1),
-        batchSize: 16,
-        learningRate: num('CDP_LR', 0.05),
-        seed: 1,
-        privacy: {
-          mode: 'none',
-          client: { clipNorm: CLIP, targetEpsilon: TARGET, targetDelta: 1e-5 },
-        },
-      },
-    });
-    jobId = job!.jobId;
-  } finally {
-    vendor.close();
-  }
+  // Submitted as a vendor would, with the CLI's flags (client level only: --record-dp off).
+  const submit = await runAidoc([
+    'job',
+    'submit',
+    '--kit',
+    f.fed.vendors[0]!.dir,
+    '--schema-id',
+    'wdbc-v1',
+    '--rounds',
+    String(ROUNDS),
+    '--min-workers',
+    '3',
+    '--local-epochs',
+    String(num('CDP_EPOCHS', 1)),
+    '--lr',
+    String(num('CDP_LR', 0.05)),
+    '--seed',
+    '1',
+    '--record-dp',
+    'off',
+    '--client-clip',
+    String(CLIP),
+    '--client-epsilon',
+    String(TARGET),
+    '--json',
+  ]);
+  expect({ code: submit.code, stderr: submit.stderr }).toEqual({
+    code: 0,
+    stderr: expect.not.stringMatching(/aidoc/),
+  });
+  const jobId = (JSON.parse(submit.stdout) as { jobId: string }).jobId;
   const done = await f.coordinator.finished(jobId);
   expect({ state: done.state, reason: done.reason }).toEqual({ state: 'completed', reason: undefined });
   expect(done.spec.secureAggregation).toBe(true);
+  expect(done.spec.privacy).toMatchObject({
+    mode: 'none',
+    clientLevel: { clipNorm: CLIP, targetEpsilon: TARGET },
+  });
   const sigma = done.spec.privacy.clientLevel!.noiseMultiplier;
   expect(sigma).toBeGreaterThan(0);
   done.rounds.forEach((r, i) => {
