@@ -143,10 +143,13 @@ test('every selected worker gets S, sigma, m, k = m and D; each round records th
       10,
     );
     expect(r.metrics.client_epsilon_participant).toBeCloseTo(
-      eps(Array(rounds).fill(1.1 * Math.sqrt(2 / 3))),
+      eps(Array<number>(rounds).fill(1.1 * Math.sqrt(2 / 3))),
       10,
     );
-    expect(r.metrics.client_epsilon_update).toBeCloseTo(eps(Array(rounds).fill(1.1 / Math.sqrt(3))), 10);
+    expect(r.metrics.client_epsilon_update).toBeCloseTo(
+      eps(Array<number>(rounds).fill(1.1 / Math.sqrt(3))),
+      10,
+    );
     expect(r.metrics.client_delta).toBe(1e-5);
   });
   // The training loss is not covered by client-level DP and the simulated workers send none.
