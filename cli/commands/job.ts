@@ -134,7 +134,8 @@ export async function followJob(
       io.err(
         `  round ${s.round} closed: ${s.participants.length} participant(s), ${s.failures.length} failure(s)` +
           (m.accuracy !== undefined ? `, accuracy ${(100 * m.accuracy).toFixed(2)}%` : '') +
-          (m.train_loss !== undefined ? `, train loss ${m.train_loss.toFixed(4)}` : ''),
+          (m.train_loss !== undefined ? `, train loss ${m.train_loss.toFixed(4)}` : '') +
+          (m.client_epsilon !== undefined ? `, client-level epsilon ${m.client_epsilon.toFixed(3)}` : ''),
       );
     } else if (e.jobCompleted) io.err(`job completed: final version ${e.jobCompleted.finalVersion}`);
     else if (e.jobFailed) io.err(`job failed (${e.jobFailed.code}): ${e.jobFailed.reason}`);
