@@ -95,6 +95,17 @@ export function wireJob(j: JobRecord): Job {
         targetDelta: s.privacy.delta,
         clipNorm: s.privacy.clipNorm,
         noiseMultiplier: s.privacy.noiseMultiplier ?? 0,
+        ...(s.privacy.clientLevel
+          ? {
+              client: {
+                clipNorm: s.privacy.clientLevel.clipNorm,
+                noiseMultiplier: s.privacy.clientLevel.noiseMultiplier,
+                targetEpsilon: s.privacy.clientLevel.targetEpsilon ?? 0,
+                targetDelta: s.privacy.clientLevel.delta,
+                minContributors: s.privacy.clientLevel.minContributors ?? 0,
+              },
+            }
+          : {}),
       },
       seed: s.seed,
       secureAggregation: s.secureAggregation ? 'SECURE_AGGREGATION_MODE_ON' : 'SECURE_AGGREGATION_MODE_OFF',
@@ -163,13 +174,26 @@ export function specFromWire(w: JobSpec__Output | null): JobSpecInput {
   for (const [k, v] of nonzero) if (v) out[k] = v;
   if (w.strategy?.name) out.strategy = { name: w.strategy.name, params: w.strategy.params ?? {} };
   const p = w.privacy;
-  if (p && (p.mode || p.targetEpsilon || p.noiseMultiplier)) {
+  const c = p?.client;
+  if (p && (p.mode || p.targetEpsilon || p.noiseMultiplier || c)) {
     out.privacy = {
       ...(p.mode ? { mode: p.mode } : {}),
       ...(p.targetEpsilon ? { targetEpsilon: p.targetEpsilon } : {}),
       ...(p.targetDelta ? { delta: p.targetDelta } : {}),
       ...(p.clipNorm ? { clipNorm: p.clipNorm } : {}),
       ...(p.noiseMultiplier ? { noiseMultiplier: p.noiseMultiplier } : {}),
+      // A present client message turns client-level DP on; its zero values mean "not given".
+      ...(c
+        ? {
+            clientLevel: {
+              clipNorm: c.clipNorm,
+              ...(c.noiseMultiplier ? { noiseMultiplier: c.noiseMultiplier } : {}),
+              ...(c.targetEpsilon ? { targetEpsilon: c.targetEpsilon } : {}),
+              ...(c.targetDelta ? { delta: c.targetDelta } : {}),
+              ...(c.minContributors ? { minContributors: c.minContributors } : {}),
+            },
+          }
+        : {}),
     };
   }
   // UNSPECIFIED leaves the default (on); only an explicit OFF turns secure aggregation off.

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { makeError } from '../common/errors.js';
 import { checkStrategySpec } from './create-strategy.js';
+import { calibrateClientDp } from '../privacy/client-dp.js';
+import { computeEpsilon } from '../privacy/rdp-accountant.js';
 import type { ModelSpec } from '../training/model-spec.js';
 
 /** The consent purpose of a job that names none. */
@@ -65,6 +67,46 @@ export const jobSpecSchema = z
         clipNorm: z.number().positive().default(1),
         /** Fixed sigma instead of calibrating from targetEpsilon. */
         noiseMultiplier: z.number().nonnegative().optional(),
+        /**
+         * Client-level DP (docs/privacy.md), independent of `mode`: each worker clips its round update
+         * and adds its share of Gaussian noise before it is encrypted, so every opened sum is the
+         * Gaussian mechanism with sensitivity one hospital's whole contribution. Give
+         * `noiseMultiplier` (sigma), or `targetEpsilon` and sigma is calibrated for the job's rounds
+         * (both: sigma must keep the job within the target).
+         * @defaultValue off
+         */
+        clientLevel: z
+          .object({
+            /** S: the L2 clip of a delta for a worker with an equal share of the round's records. */
+            clipNorm: z
+              .number()
+              .positive('must be > 0 (the L2 norm an update is clipped to)')
+              .finite('must be finite'),
+            /** sigma: noise stddev of an opened sum over its sensitivity S/m. */
+            noiseMultiplier: z
+              .number()
+              .positive('must be > 0 (client-level DP without noise protects nothing)')
+              .finite('must be finite')
+              .optional(),
+            /** Epsilon the whole job may spend at client level; sigma is calibrated from it. */
+            targetEpsilon: z.number().positive('must be > 0').max(1000, 'must be <= 1000').optional(),
+            /** @defaultValue 1e-5 (keep it below 1 / the number of hospitals) */
+            delta: z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)').default(1e-5),
+            /**
+             * k: the fewest contributions a round opens. Each worker adds the noise share of 1/k, so
+             * a sum of k or more carries at least sigma; rounds with fewer are retried. Lower than the
+             * workers selected, it tolerates dropouts at the cost of more noise per worker.
+             * @defaultValue every worker selected for the round
+             */
+            minContributors: z
+              .number()
+              .int('must be a whole number')
+              .min(1, 'must be >= 1')
+              .max(1024, 'must be <= 1024')
+              .optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ mode: 'record', targetEpsilon: 1, delta: 1e-5, clipNorm: 1 }),
@@ -101,7 +143,22 @@ export const jobSpecSchema = z
   .strict();
 
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
-export type JobSpec = z.output<typeof jobSpecSchema> & { model: ModelSpec };
+type ParsedJobSpec = z.output<typeof jobSpecSchema>;
+
+/** Client-level DP as the coordinator runs it: sigma is always resolved. */
+export interface ClientLevelDp {
+  clipNorm: number;
+  /** sigma, as given or calibrated from `targetEpsilon` for the job's rounds. */
+  noiseMultiplier: number;
+  targetEpsilon?: number;
+  delta: number;
+  minContributors?: number;
+}
+
+export type JobSpec = Omit<ParsedJobSpec, 'model' | 'privacy'> & {
+  model: ModelSpec;
+  privacy: Omit<ParsedJobSpec['privacy'], 'clientLevel'> & { clientLevel?: ClientLevelDp };
+};
 
 /** Validates and fills defaults; throws INVALID_JOB_SPEC listing every problem. */
 export function compileJobSpec(input: unknown): JobSpec {
@@ -117,6 +174,7 @@ export function compileJobSpec(input: unknown): JobSpec {
       ),
     );
   }
+  const clientLevel = parsed.success ? resolveClientLevel(parsed.data, problems) : undefined;
   if (problems.length > 0 || !parsed.success) {
     throw makeError(
       `the job spec is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
@@ -124,5 +182,48 @@ export function compileJobSpec(input: unknown): JobSpec {
       { problems },
     );
   }
-  return parsed.data;
+  const { clientLevel: _given, ...privacy } = parsed.data.privacy;
+  return { ...parsed.data, privacy: { ...privacy, ...(clientLevel ? { clientLevel } : {}) } };
+}
+
+/** Resolves sigma of client-level DP (calibrated for the job's rounds), or records why it cannot. */
+function resolveClientLevel(spec: ParsedJobSpec, problems: string[]): ClientLevelDp | undefined {
+  const c = spec.privacy.clientLevel;
+  if (!c) return undefined;
+  const where = 'privacy.clientLevel';
+  const base = {
+    clipNorm: c.clipNorm,
+    delta: c.delta,
+    ...(c.targetEpsilon !== undefined ? { targetEpsilon: c.targetEpsilon } : {}),
+    ...(c.minContributors !== undefined ? { minContributors: c.minContributors } : {}),
+  };
+  if (c.targetEpsilon === undefined) {
+    if (c.noiseMultiplier === undefined) {
+      problems.push(
+        `${where}: give noiseMultiplier (sigma), or targetEpsilon to have sigma calibrated for the job's ${spec.rounds} round(s)`,
+      );
+      return undefined;
+    }
+    return { ...base, noiseMultiplier: c.noiseMultiplier };
+  }
+  let calibrated: number;
+  try {
+    calibrated = calibrateClientDp({ targetEpsilon: c.targetEpsilon, delta: c.delta, rounds: spec.rounds });
+  } catch (e) {
+    problems.push(`${where}: ${(e as Error).message}`);
+    return undefined;
+  }
+  if (c.noiseMultiplier === undefined) return { ...base, noiseMultiplier: calibrated };
+  if (c.noiseMultiplier < calibrated) {
+    const spent = calibrateSpend(c.noiseMultiplier, c.delta, spec.rounds);
+    problems.push(
+      `${where}: noiseMultiplier ${c.noiseMultiplier} spends epsilon ${spent.toPrecision(4)} over ${spec.rounds} round(s), above targetEpsilon ${c.targetEpsilon}; raise it to at least ${calibrated.toPrecision(6)} or drop it to have sigma calibrated`,
+    );
+    return undefined;
+  }
+  return { ...base, noiseMultiplier: c.noiseMultiplier };
+}
+
+function calibrateSpend(sigma: number, delta: number, rounds: number): number {
+  return computeEpsilon({ noiseMultiplier: sigma, sampleRate: 1, steps: rounds, delta }).epsilon;
 }

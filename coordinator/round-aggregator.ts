@@ -68,8 +68,25 @@ export interface RoundAggregatorArgs {
   valueCount: number;
   /** Records a selected worker registered for the job's schema. */
   recordsOf(workerId: string): number;
-  /** The fewest contributions the attempt needs (the mode's `quorum`). */
+  /** The fewest contributions the attempt needs (the mode's `quorum`, or more: client-level DP's k). */
   quorum: number;
+  /**
+   * The least bound on one coordinate of a weighted update this attempt needs (client-level DP:
+   * clip plus the largest noise draw); a mode that clamps must not clamp below it.
+   * @defaultValue the mode's own
+   */
+  valueBound?: number;
+}
+
+/** D: the selected workers' registered records (at least 1); each update is weighted n/D. */
+export function weightDenominator(
+  workers: readonly string[],
+  recordsOf: (workerId: string) => number,
+): number {
+  return Math.max(
+    1,
+    workers.reduce((a, w) => a + Math.max(0, recordsOf(w)), 0),
+  );
 }
 
 /** A way to aggregate a job's rounds; the engine picks one per job. */

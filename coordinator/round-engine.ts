@@ -36,7 +36,9 @@ import {
   type TaskExtension,
   type UpdateEncoding,
   type UpdateStream,
+  weightDenominator,
 } from './round-aggregator.js';
+import { clientDpAccepts, clientDpQuorum, JobClientDp, planClientDpAttempt } from './client-dp.js';
 import type {
   AggregationStrategy,
   ClientFailure,
@@ -296,10 +298,11 @@ export class RoundEngine {
       }
       let global = getFlatWeights(model);
       const strategy = createStrategy(spec.strategy.name, spec.strategy.params);
+      const clientDp = spec.privacy.clientLevel ? new JobClientDp(spec) : undefined;
       for (let round = firstRound; round <= spec.rounds; round++) {
         if (signal.aborted) break;
         this.#store.update(jobId, { currentRound: round });
-        const record = await this.#runRound(job, round, global, strategy, mode, signal);
+        const record = await this.#runRound(job, round, global, strategy, mode, signal, clientDp);
         if (!record) break; // cancelled
         global = record.next;
         const versionId = `${jobId}@${round}`;
@@ -490,9 +493,10 @@ export class RoundEngine {
     strategy: AggregationStrategy,
     mode: AggregationMode,
     signal: AbortSignal,
+    clientDp?: JobClientDp,
   ) {
     const spec = job.spec;
-    const quorum = mode.quorum(spec);
+    const quorum = clientDpQuorum(spec, mode.quorum(spec));
     const excluded = new Set<string>();
     const allFailures: ClientFailure[] = [];
     const startedAt = Date.now();
@@ -501,7 +505,14 @@ export class RoundEngine {
       for (let attempt = 1; attempt <= spec.maxAttempts; attempt++) {
         const selected = await this.#select(spec, round, attempt, excluded, mode, quorum, signal);
         if (signal.aborted) return undefined;
-        const config = strategy.configureTrain(round, {
+        const recordsOf = (id: string) =>
+          this.#registry.get(id)?.capabilities.datasets.find((d) => d.schemaId === spec.schemaId)?.records ??
+          0;
+        // Client-level DP: every worker clips and noises for this attempt's m, k and D; the attempt
+        // opens only with k contributions (k >= quorum), so the sum carries the promised noise.
+        const dp = planClientDpAttempt(spec, selected.length, quorum, weightDenominator(selected, recordsOf));
+        const attemptQuorum = dp?.round.minContributors ?? quorum;
+        const trainConfig = strategy.configureTrain(round, {
           epochs: spec.localEpochs,
           batchSize: spec.batchSize,
           learningRate: spec.learningRate,
@@ -521,6 +532,7 @@ export class RoundEngine {
               }
             : {}),
         });
+        const config = dp ? { ...trainConfig, clientDp: dp.round } : trainConfig;
         const aggregator = mode.begin({
           jobId: job.jobId,
           round,
@@ -528,11 +540,11 @@ export class RoundEngine {
           spec,
           workers: selected,
           valueCount: global.length,
-          quorum,
-          recordsOf: (id) =>
-            this.#registry.get(id)?.capabilities.datasets.find((d) => d.schemaId === spec.schemaId)
-              ?.records ?? 0,
+          quorum: attemptQuorum,
+          recordsOf,
+          ...(dp ? { valueBound: dp.valueBound } : {}),
         });
+        if (dp) clientDp?.attempted(dp.round);
         let meanDelta: Float32Array | undefined;
         let phase: Phase;
         try {
@@ -549,7 +561,7 @@ export class RoundEngine {
             signal,
             aggregator,
           );
-          if (phase.results.length >= quorum && !signal.aborted) {
+          if (phase.results.length >= attemptQuorum && !signal.aborted) {
             try {
               meanDelta = await aggregator.mean({ signal, failures: phase.failures });
             } catch (e) {
@@ -600,7 +612,10 @@ export class RoundEngine {
             round,
             participants: phase.results.map((r) => r.workerId),
             failures: allFailures,
-            metrics: trainLoss === undefined ? {} : { train_loss: trainLoss },
+            metrics: {
+              ...(trainLoss === undefined ? {} : { train_loss: trainLoss }),
+              ...(dp && clientDp ? clientDp.released(dp.round, phase.results.length) : {}),
+            },
             epsilon,
             numExamples: phase.results.reduce((a, r) => a + r.numExamples, 0),
             startedAt,
@@ -611,7 +626,7 @@ export class RoundEngine {
           return { next, summary, results: phase.results };
         }
         this.#log(
-          `job ${job.jobId} round ${round} attempt ${attempt}: ${phase.results.length} of ${quorum} updates${phase.results.length >= quorum ? ', aggregation failed' : ''}; retrying`,
+          `job ${job.jobId} round ${round} attempt ${attempt}: ${phase.results.length} of ${attemptQuorum} updates${phase.results.length >= attemptQuorum ? ', aggregation failed' : ''}; retrying`,
         );
       }
       const reasons = allFailures.map((f) => `${f.workerId}: ${f.kind} (${f.detail})`).join('; ');
@@ -639,7 +654,7 @@ export class RoundEngine {
     for (;;) {
       const eligible = this.#registry
         .eligible(spec.schemaId)
-        .filter((w) => mode.accepts(w))
+        .filter((w) => mode.accepts(w) && clientDpAccepts(spec, w))
         .map((w) => w.workerId)
         .filter((id) => !excluded.has(id))
         .sort();

@@ -45,6 +45,7 @@ import {
   type AggregationMode,
   type RoundAggregator,
   type RoundAggregatorArgs,
+  weightDenominator as weightDenominatorOf,
 } from './round-aggregator.js';
 import type { ClientFailure } from './strategy.js';
 import { MAX_CHUNK_BYTES } from './transport/chunks.js';
@@ -261,10 +262,7 @@ export async function createSecureAggregation(options: SecureAggregationOptions)
         [...openers].sort(),
       )[0];
       if (openerId === undefined) throw makeError('no registered worker can open this round', 'INTERNAL');
-      const weightDenominator = Math.max(
-        1,
-        workers.reduce((a, w) => a + Math.max(0, args.recordsOf(w)), 0),
-      );
+      const weightDenominator = weightDenominatorOf(workers, (w) => args.recordsOf(w));
       const roundSetup: HeRoundSetup = {
         version: 1,
         paramsDigest: setup.paramsDigest,
@@ -272,7 +270,7 @@ export async function createSecureAggregation(options: SecureAggregationOptions)
         minWorkers: args.quorum,
         maxWorkers: Math.max(workers.length, 2),
         valuesPerSlot,
-        valueBound,
+        valueBound: Math.max(valueBound, args.valueBound ?? 0),
         valueCount: args.valueCount,
         weightDenominator,
       };

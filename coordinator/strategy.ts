@@ -10,6 +10,7 @@
  * wraps the accumulator, not the strategy. Dropouts and rejected updates reach the strategy as
  * data (`failures`), never as exceptions.
  */
+import type { ClientDpRound } from '../privacy/client-dp.js';
 
 /** Local training settings a round asks of each selected worker. */
 export interface LocalTrainConfig {
@@ -27,6 +28,8 @@ export interface LocalTrainConfig {
     noiseMultiplier?: number;
     totalRounds: number;
   };
+  /** Client-level DP of this attempt (privacy/client-dp.ts); absent: off. */
+  clientDp?: ClientDpRound;
 }
 
 export interface ClientResult {

@@ -70,6 +70,7 @@ export function toWireTask(t: TaskAssignment, payloads: PayloadStore): Task {
             noiseMultiplier: t.config.privacy.noiseMultiplier ?? 0,
           }
         : { mode: 'none' },
+      ...(t.config.clientDp ? { clientDp: t.config.clientDp } : {}),
     },
     deadlineUnixMs: t.deadline,
     nonce: t.nonce,

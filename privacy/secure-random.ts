@@ -53,6 +53,12 @@ export interface SecureRandomOptions {
 }
 
 const TWO_POW_M53 = 2 ** -53;
+
+/**
+ * The largest |value| a standard normal from this source can take: Box–Muller's radius
+ * sqrt(-2 ln u) with the smallest uniform u = 2^-53 (every draw is at most this many stddevs).
+ */
+export const MAX_GAUSSIAN_ABS = Math.sqrt(-2 * Math.log(2 ** -53));
 const TWO_PI = 2 * Math.PI;
 /** Words drawn from the byte source at a time; amortizes the cost of a crypto call. */
 const POOL_WORDS = 4096;

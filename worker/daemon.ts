@@ -44,6 +44,8 @@ import { PrivacyBudget } from './privacy-budget.js';
 import { createConsentedSplits, requireOwnerIds, type ChainChecks } from './chain-checks.js';
 import { DEFAULT_PURPOSE } from '../coordinator/job-spec.js';
 import { createHeWorker, serveOpenRequests, type HeWorker } from './he-worker.js';
+import { applyClientDpToUpdate } from './client-dp.js';
+import { CLIENT_DP_FEATURE } from '../privacy/client-dp.js';
 import { sleep } from '../common/sleep.js';
 
 export interface WorkerDataset {
@@ -306,7 +308,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
               memoryBytes: os.totalmem(),
               backend,
               softwareVersion: '0.1.0',
-              features: he ? ['plain', 'ckks'] : ['plain'],
+              features: [...(he ? ['plain', 'ckks'] : ['plain']), CLIENT_DP_FEATURE],
               datasets: [
                 {
                   datasetId,
@@ -569,12 +571,15 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     }
     // DP-SGD's training loss is computed on the records without noise: it is not covered by epsilon
     // and stays on the worker. Only plain jobs report it.
-    if (privacy?.mode !== 'record') metrics.loss = r.loss;
+    // Nor is it covered by client-level DP, so client-level jobs do not report it either.
+    if (privacy?.mode !== 'record' && !task.config?.clientDp) metrics.loss = r.loss;
     const local = getFlatWeights(model);
     const delta = new Float32Array(local.length);
     for (let i = 0; i < local.length; i++) delta[i] = local[i]! - global[i]!;
     const trainMs = Math.round(performance.now() - started);
-    const { header, chunks, extension } = await encodeUpdate(task, delta, train.n, signal);
+    // Client-level DP (when the task asks): clip and noise before the update is encoded.
+    const update = applyClientDpToUpdate(task, delta, train.n, log);
+    const { header, chunks, extension } = await encodeUpdate(task, update, train.n, signal);
     signal.throwIfAborted();
     await release?.();
     await client.PushUpdate(

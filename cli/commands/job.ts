@@ -4,6 +4,7 @@ import { makeError } from '../../common/errors.js';
 import { createGrpcClient, type JobServiceClient } from '../../coordinator/transport/grpc-client.js';
 import type { Job__Output } from '../../protos/generated/aidoc/v1/Job.js';
 import type { JobEvent__Output } from '../../protos/generated/aidoc/v1/JobEvent.js';
+import type { PrivacySpec } from '../../protos/generated/aidoc/v1/PrivacySpec.js';
 import type { CliCommand, CommandIo, FlagValues } from '../command.js';
 import { intFlag, numberFlag, optionalString, requireString } from '../flags.js';
 import { DEFAULT_PURPOSE } from '../../coordinator/job-spec.js';
@@ -45,6 +46,51 @@ function describeJob(j: Job__Output): string {
   const last = j.rounds[j.rounds.length - 1];
   const acc = last?.metrics.accuracy;
   return `${j.jobId}  ${j.state.replace('JOB_STATE_', '').toLowerCase().padEnd(9)} round ${j.roundsCompleted}/${j.spec?.rounds ?? '?'}${acc !== undefined ? `  accuracy ${(100 * acc).toFixed(2)}%` : ''}${j.reason ? `  (${j.reason})` : ''}`;
+}
+
+/** The job's privacy from the submit flags; undefined leaves the coordinator's defaults. */
+function privacyFlags(flags: FlagValues): PrivacySpec | undefined {
+  const record = optionalString(flags, 'record-dp') ?? 'on';
+  if (record !== 'on' && record !== 'off')
+    throw makeError(`--record-dp must be on or off, not ${JSON.stringify(record)}`, 'INVALID_ARGUMENT');
+  const clientFlags = ['client-epsilon', 'client-noise', 'client-min-contributors'].filter(
+    (n) => flags[n] !== undefined,
+  );
+  if (flags['client-clip'] === undefined) {
+    if (clientFlags.length > 0) {
+      throw makeError(
+        `${clientFlags.map((n) => `--${n}`).join(', ')} need(s) --client-clip S (client-level DP is on only with a clip)`,
+        'INVALID_ARGUMENT',
+      );
+    }
+    return record === 'off' ? { mode: 'none' } : undefined;
+  }
+  return {
+    mode: record === 'off' ? 'none' : 'record',
+    client: {
+      clipNorm: numberFlag(flags, 'client-clip'),
+      noiseMultiplier: numberFlag(flags, 'client-noise', 0),
+      targetEpsilon: numberFlag(flags, 'client-epsilon', 0),
+      targetDelta: numberFlag(flags, 'client-delta', 1e-5),
+      minContributors:
+        flags['client-min-contributors'] === undefined ? 0 : intFlag(flags, 'client-min-contributors', 1),
+    },
+  };
+}
+
+/** The job's client-level DP and what it spent so far (record-level spends are per dataset, in versions). */
+function describePrivacy(j: Job__Output): string | undefined {
+  const c = j.spec?.privacy?.client;
+  if (!c || !(c.clipNorm > 0)) return undefined;
+  const spent = j.rounds.at(-1)?.metrics.client_epsilon;
+  return (
+    `  client-level DP: clip ${c.clipNorm}, sigma ${c.noiseMultiplier.toPrecision(4)}` +
+    (c.targetEpsilon > 0 ? ` (calibrated for epsilon ${c.targetEpsilon})` : '') +
+    `, every sum of ${c.minContributors > 0 ? `at least ${c.minContributors}` : 'all selected'} update(s); ` +
+    (spent === undefined
+      ? 'nothing spent yet'
+      : `spent epsilon ${spent.toFixed(3)} at delta ${c.targetDelta.toExponential()} after ${j.rounds.length} round(s)`)
+  );
 }
 
 function bar(done: number, total: number, width = 20): string {
@@ -89,7 +135,8 @@ export async function followJob(
       io.err(
         `  round ${s.round} closed: ${s.participants.length} participant(s), ${s.failures.length} failure(s)` +
           (m.accuracy !== undefined ? `, accuracy ${(100 * m.accuracy).toFixed(2)}%` : '') +
-          (m.train_loss !== undefined ? `, train loss ${m.train_loss.toFixed(4)}` : ''),
+          (m.train_loss !== undefined ? `, train loss ${m.train_loss.toFixed(4)}` : '') +
+          (m.client_epsilon !== undefined ? `, client-level epsilon ${m.client_epsilon.toFixed(3)}` : ''),
       );
     } else if (e.jobCompleted) io.err(`job completed: final version ${e.jobCompleted.finalVersion}`);
     else if (e.jobFailed) io.err(`job failed (${e.jobFailed.code}): ${e.jobFailed.reason}`);
@@ -101,8 +148,16 @@ export async function followJob(
 export const jobSubmitCommand: CliCommand = {
   path: ['job', 'submit'],
   summary: 'Submit a training job (AI vendors)',
-  details: `Example:
-  aidoc job submit --kit fed/vendors/acme --schema-id wdbc-v1 --model wdbc-mlp --rounds 20 --min-workers 3 --watch`,
+  details: `Privacy: record-level DP-SGD is on by default (each hospital calibrates for epsilon 1 per
+patient over the job). --client-clip adds client-level DP on top: each hospital clips its whole
+round update and adds its share of Gaussian noise before encrypting it, so every opened sum is
+(epsilon, delta)-DP for one hospital's entire contribution (docs/privacy.md). Give --client-epsilon
+(sigma is calibrated for the job's rounds) or --client-noise; --record-dp off leaves client level only.
+
+Examples:
+  aidoc job submit --kit fed/vendors/acme --schema-id wdbc-v1 --model wdbc-mlp --rounds 20 --min-workers 3 --watch
+  aidoc job submit --kit fed/vendors/acme --schema-id wdbc-v1 --rounds 10 --min-workers 3 \\
+    --record-dp off --client-clip 0.1 --client-epsilon 10 --watch`,
   flags: {
     kit: kitFlag,
     coordinator: coordinatorFlag,
@@ -157,10 +212,35 @@ export const jobSubmitCommand: CliCommand = {
       description:
         "Consent purpose: hospitals that read the ledger train only on records whose owners granted it (e.g. 'research/breast-cancer')",
     },
+    'record-dp': {
+      type: 'string',
+      valueName: 'on|off',
+      default: 'on',
+      description: 'Record-level DP-SGD on every hospital (off: no per-patient noise)',
+    },
+    'client-clip': {
+      type: 'string',
+      valueName: 'S',
+      description:
+        "Client-level DP: clip a hospital's update to S (at an equal share of the round's records)",
+    },
+    'client-epsilon': {
+      type: 'string',
+      valueName: 'E',
+      description: 'Client-level epsilon for the whole job (sigma is calibrated from it)',
+    },
+    'client-noise': { type: 'string', valueName: 'SIGMA', description: 'Client-level noise multiplier' },
+    'client-delta': { type: 'string', valueName: 'D', default: '1e-5', description: 'Client-level delta' },
+    'client-min-contributors': {
+      type: 'string',
+      valueName: 'K',
+      description: 'Fewest updates a round opens (each hospital noises for K; default: all selected)',
+    },
     watch: { type: 'boolean', description: 'Follow the job until it ends' },
     json: jsonFlag,
   },
   async run({ flags, io, signal }) {
+    const privacy = privacyFlags(flags);
     const model = await modelArg(optionalString(flags, 'model') ?? 'wdbc-mlp');
     const secure = optionalString(flags, 'secure-aggregation') ?? 'on';
     if (secure !== 'on' && secure !== 'off')
@@ -189,6 +269,7 @@ export const jobSubmitCommand: CliCommand = {
           seed: intFlag(flags, 'seed', 0),
           purpose: optionalString(flags, 'purpose') ?? DEFAULT_PURPOSE,
           secureAggregation: secure === 'on' ? 'SECURE_AGGREGATION_MODE_ON' : 'SECURE_AGGREGATION_MODE_OFF',
+          ...(privacy ? { privacy } : {}),
         },
       });
       if (!job) throw makeError('the coordinator returned no job', 'INTERNAL');
@@ -220,6 +301,8 @@ export const jobStatusCommand: CliCommand = {
       if (flags.json) io.out(JSON.stringify(j));
       else {
         io.out(describeJob(j));
+        const privacy = describePrivacy(j);
+        if (privacy) io.out(privacy);
         for (const r of j.rounds) {
           io.out(
             `  round ${String(r.round).padStart(3)}  ${r.participants.length} participants  ${r.failures.length} failures  ${Object.entries(

@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { AdminServiceClient as _aidoc_v1_AdminServiceClient, AdminServiceDefinition as _aidoc_v1_AdminServiceDefinition } from './aidoc/v1/AdminService.js';
+import type { ClientDpRound as _aidoc_v1_ClientDpRound, ClientDpRound__Output as _aidoc_v1_ClientDpRound__Output } from './aidoc/v1/ClientDpRound.js';
+import type { ClientDpSpec as _aidoc_v1_ClientDpSpec, ClientDpSpec__Output as _aidoc_v1_ClientDpSpec__Output } from './aidoc/v1/ClientDpSpec.js';
 import type { DatasetCapability as _aidoc_v1_DatasetCapability, DatasetCapability__Output as _aidoc_v1_DatasetCapability__Output } from './aidoc/v1/DatasetCapability.js';
 import type { ListWorkersRequest as _aidoc_v1_ListWorkersRequest, ListWorkersRequest__Output as _aidoc_v1_ListWorkersRequest__Output } from './aidoc/v1/ListWorkersRequest.js';
 import type { ListWorkersResponse as _aidoc_v1_ListWorkersResponse, ListWorkersResponse__Output as _aidoc_v1_ListWorkersResponse__Output } from './aidoc/v1/ListWorkersResponse.js';
@@ -26,6 +28,8 @@ export interface ProtoGrpcType {
   aidoc: {
     v1: {
       AdminService: SubtypeConstructor<typeof grpc.Client, _aidoc_v1_AdminServiceClient> & { service: _aidoc_v1_AdminServiceDefinition }
+      ClientDpRound: MessageTypeDefinition<_aidoc_v1_ClientDpRound, _aidoc_v1_ClientDpRound__Output>
+      ClientDpSpec: MessageTypeDefinition<_aidoc_v1_ClientDpSpec, _aidoc_v1_ClientDpSpec__Output>
       DatasetCapability: MessageTypeDefinition<_aidoc_v1_DatasetCapability, _aidoc_v1_DatasetCapability__Output>
       FailureReason: EnumTypeDefinition
       ListWorkersRequest: MessageTypeDefinition<_aidoc_v1_ListWorkersRequest, _aidoc_v1_ListWorkersRequest__Output>

@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { CancelJobRequest as _aidoc_v1_CancelJobRequest, CancelJobRequest__Output as _aidoc_v1_CancelJobRequest__Output } from './aidoc/v1/CancelJobRequest.js';
+import type { ClientDpRound as _aidoc_v1_ClientDpRound, ClientDpRound__Output as _aidoc_v1_ClientDpRound__Output } from './aidoc/v1/ClientDpRound.js';
+import type { ClientDpSpec as _aidoc_v1_ClientDpSpec, ClientDpSpec__Output as _aidoc_v1_ClientDpSpec__Output } from './aidoc/v1/ClientDpSpec.js';
 import type { DatasetCapability as _aidoc_v1_DatasetCapability, DatasetCapability__Output as _aidoc_v1_DatasetCapability__Output } from './aidoc/v1/DatasetCapability.js';
 import type { GetJobRequest as _aidoc_v1_GetJobRequest, GetJobRequest__Output as _aidoc_v1_GetJobRequest__Output } from './aidoc/v1/GetJobRequest.js';
 import type { Job as _aidoc_v1_Job, Job__Output as _aidoc_v1_Job__Output } from './aidoc/v1/Job.js';
@@ -45,6 +47,8 @@ export interface ProtoGrpcType {
   aidoc: {
     v1: {
       CancelJobRequest: MessageTypeDefinition<_aidoc_v1_CancelJobRequest, _aidoc_v1_CancelJobRequest__Output>
+      ClientDpRound: MessageTypeDefinition<_aidoc_v1_ClientDpRound, _aidoc_v1_ClientDpRound__Output>
+      ClientDpSpec: MessageTypeDefinition<_aidoc_v1_ClientDpSpec, _aidoc_v1_ClientDpSpec__Output>
       DatasetCapability: MessageTypeDefinition<_aidoc_v1_DatasetCapability, _aidoc_v1_DatasetCapability__Output>
       FailureReason: EnumTypeDefinition
       GetJobRequest: MessageTypeDefinition<_aidoc_v1_GetJobRequest, _aidoc_v1_GetJobRequest__Output>

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { ClientDpRound as _aidoc_v1_ClientDpRound, ClientDpRound__Output as _aidoc_v1_ClientDpRound__Output } from './aidoc/v1/ClientDpRound.js';
+import type { ClientDpSpec as _aidoc_v1_ClientDpSpec, ClientDpSpec__Output as _aidoc_v1_ClientDpSpec__Output } from './aidoc/v1/ClientDpSpec.js';
 import type { CoordinatorReplica as _aidoc_v1_CoordinatorReplica, CoordinatorReplica__Output as _aidoc_v1_CoordinatorReplica__Output } from './aidoc/v1/CoordinatorReplica.js';
 import type { DatasetCapability as _aidoc_v1_DatasetCapability, DatasetCapability__Output as _aidoc_v1_DatasetCapability__Output } from './aidoc/v1/DatasetCapability.js';
 import type { DiscoverRequest as _aidoc_v1_DiscoverRequest, DiscoverRequest__Output as _aidoc_v1_DiscoverRequest__Output } from './aidoc/v1/DiscoverRequest.js';
@@ -48,6 +50,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   aidoc: {
     v1: {
+      ClientDpRound: MessageTypeDefinition<_aidoc_v1_ClientDpRound, _aidoc_v1_ClientDpRound__Output>
+      ClientDpSpec: MessageTypeDefinition<_aidoc_v1_ClientDpSpec, _aidoc_v1_ClientDpSpec__Output>
       CoordinatorReplica: MessageTypeDefinition<_aidoc_v1_CoordinatorReplica, _aidoc_v1_CoordinatorReplica__Output>
       DatasetCapability: MessageTypeDefinition<_aidoc_v1_DatasetCapability, _aidoc_v1_DatasetCapability__Output>
       DiscoverRequest: MessageTypeDefinition<_aidoc_v1_DiscoverRequest, _aidoc_v1_DiscoverRequest__Output>

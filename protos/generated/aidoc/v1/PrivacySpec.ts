@@ -1,27 +1,32 @@
 // Original file: protos/aidoc/v1/common.proto
 
+import type { ClientDpSpec as _aidoc_v1_ClientDpSpec, ClientDpSpec__Output as _aidoc_v1_ClientDpSpec__Output } from '../../aidoc/v1/ClientDpSpec.js';
 
 /**
  * Differential-privacy parameters of a job.
  */
 export interface PrivacySpec {
   /**
-   * "record" (DP-SGD on each worker, the default when empty), "client" (clipped, noised updates) or "none".
+   * Record-level DP: "record" (DP-SGD on each worker, the default when empty) or "none".
    */
   'mode'?: (string);
   /**
-   * Target epsilon over the whole job; 0 means "use noise_multiplier as given".
+   * Record level: target epsilon over the whole job; 0 means "use noise_multiplier as given".
    */
   'targetEpsilon'?: (number | string);
   'targetDelta'?: (number | string);
   /**
-   * Clipping norm C (per example for "record", per update for "client").
+   * Record level: per-example clipping norm C.
    */
   'clipNorm'?: (number | string);
   /**
-   * Noise multiplier sigma; 0 means "calibrate from target_epsilon".
+   * Record level: noise multiplier sigma; 0 means "calibrate from target_epsilon".
    */
   'noiseMultiplier'?: (number | string);
+  /**
+   * Client-level DP, on top of (or, with mode "none", instead of) record-level DP; absent: off.
+   */
+  'client'?: (_aidoc_v1_ClientDpSpec | null);
 }
 
 /**
@@ -29,20 +34,24 @@ export interface PrivacySpec {
  */
 export interface PrivacySpec__Output {
   /**
-   * "record" (DP-SGD on each worker, the default when empty), "client" (clipped, noised updates) or "none".
+   * Record-level DP: "record" (DP-SGD on each worker, the default when empty) or "none".
    */
   'mode': (string);
   /**
-   * Target epsilon over the whole job; 0 means "use noise_multiplier as given".
+   * Record level: target epsilon over the whole job; 0 means "use noise_multiplier as given".
    */
   'targetEpsilon': (number);
   'targetDelta': (number);
   /**
-   * Clipping norm C (per example for "record", per update for "client").
+   * Record level: per-example clipping norm C.
    */
   'clipNorm': (number);
   /**
-   * Noise multiplier sigma; 0 means "calibrate from target_epsilon".
+   * Record level: noise multiplier sigma; 0 means "calibrate from target_epsilon".
    */
   'noiseMultiplier': (number);
+  /**
+   * Client-level DP, on top of (or, with mode "none", instead of) record-level DP; absent: off.
+   */
+  'client': (_aidoc_v1_ClientDpSpec__Output | null);
 }

@@ -2,6 +2,7 @@
 
 import type { StrategySpec as _aidoc_v1_StrategySpec, StrategySpec__Output as _aidoc_v1_StrategySpec__Output } from '../../aidoc/v1/StrategySpec.js';
 import type { PrivacySpec as _aidoc_v1_PrivacySpec, PrivacySpec__Output as _aidoc_v1_PrivacySpec__Output } from '../../aidoc/v1/PrivacySpec.js';
+import type { ClientDpRound as _aidoc_v1_ClientDpRound, ClientDpRound__Output as _aidoc_v1_ClientDpRound__Output } from '../../aidoc/v1/ClientDpRound.js';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -29,6 +30,10 @@ export interface TrainingConfig {
    * privacy.target_epsilon (it still refuses any round past its own dataset's cap).
    */
   'totalRounds'?: (number);
+  /**
+   * Client-level DP of this attempt; absent: off.
+   */
+  'clientDp'?: (_aidoc_v1_ClientDpRound | null);
 }
 
 /**
@@ -56,4 +61,8 @@ export interface TrainingConfig__Output {
    * privacy.target_epsilon (it still refuses any round past its own dataset's cap).
    */
   'totalRounds': (number);
+  /**
+   * Client-level DP of this attempt; absent: off.
+   */
+  'clientDp': (_aidoc_v1_ClientDpRound__Output | null);
 }

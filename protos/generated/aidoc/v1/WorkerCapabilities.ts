@@ -19,7 +19,7 @@ export interface WorkerCapabilities {
    */
   'softwareVersion'?: (string);
   /**
-   * Optional features the worker supports, e.g. "ckks", "dp-record", "dp-client".
+   * Optional features the worker supports, e.g. "ckks", "dp-client" (applies TrainingConfig.client_dp).
    */
   'features'?: (string)[];
 }
@@ -40,7 +40,7 @@ export interface WorkerCapabilities__Output {
    */
   'softwareVersion': (string);
   /**
-   * Optional features the worker supports, e.g. "ckks", "dp-record", "dp-client".
+   * Optional features the worker supports, e.g. "ckks", "dp-client" (applies TrainingConfig.client_dp).
    */
   'features': (string)[];
 }
