@@ -27,7 +27,7 @@ import { provisionKitExtensions } from '../../cli/commands/provision.js';
 import { AIDOC } from '../helpers/aidoc-cli.js';
 import { startHardhatNode, type HardhatNode } from '../helpers/hardhat-node.js';
 import { describeRedis, REDIS_URL, startRedisProxy, uniqueQueueName } from '../helpers/redis.js';
-import { startTcpService, type TcpService } from '../helpers/tcp-service.js';
+import { startTcpService, type TcpService } from '../../bench/bench-tcp-service.js';
 
 jest.setTimeout(300_000);
 
