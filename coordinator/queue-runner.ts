@@ -228,9 +228,11 @@ export class QueueRunner implements JobRunner {
           if (stored) await ctx.checkpoint({ ...point, stored });
           await ctx.progress({ round: point.round, rounds });
         },
+        // A shared queue gives the job to another replica; the in-process queue dies with this
+        // process, so there a shutdown ends the job (cancelled, its books closed).
         isHandover: (signal) => {
           const cause = abortCause(signal);
-          return cause === 'LOCK_LOST' || cause === 'SHUTDOWN';
+          return this.#o.queue.kind === 'bullmq' && (cause === 'LOCK_LOST' || cause === 'SHUTDOWN');
         },
       });
     } finally {
