@@ -114,6 +114,8 @@ export interface PlanDpSgdOptions extends DpSgdScheduleOptions {
   rounds?: number;
   /** Cancels the calibration. */
   signal?: AbortSignal;
+  /** See `CalibrateNoiseOptions.accounting`. @defaultValue `'auto'` (exact when q = 1) */
+  accounting?: 'auto' | 'rdp';
 }
 
 export interface DpSgdPlan extends DpSgdSchedule {
@@ -144,6 +146,7 @@ export function planDpSgd(o: PlanDpSgdOptions): DpSgdPlan {
     steps: schedule.stepsPerRound,
     rounds,
     signal: o.signal,
+    accounting: o.accounting,
   });
   return {
     ...schedule,
