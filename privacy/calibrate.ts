@@ -7,8 +7,15 @@
  * increasing functions of the RDP), so bisection is sound. The search only ever returns a sigma whose
  * epsilon was actually evaluated and found <= the target: the answer errs towards more noise, by at
  * most `relativeTolerance`.
+ *
+ * Full-batch jobs (q = 1) are calibrated exactly instead (`accounting: 'auto'`, the default): their
+ * steps are plain Gaussian mechanisms, whose composition is one Gaussian mechanism with
+ * mu = sqrt(steps)/sigma and an exact (epsilon, delta) curve (privacy/gaussian-accounting.ts). That
+ * needs about 8% less noise than the RDP bound for the same guarantee. `accounting: 'rdp'` keeps the
+ * RDP accountant for q = 1 too.
  */
 import { assertArgument, makeError, throwIfAborted } from '../common/errors.js';
+import { fullBatchMu, gaussianEpsilon, gaussianMuFor } from './gaussian-accounting.js';
 import { computeEpsilon, createRdpAccountant } from './rdp-accountant.js';
 import type { FractionalSeries } from './rdp-accountant.js';
 
@@ -54,6 +61,12 @@ export interface CalibrateNoiseOptions {
    */
   spent?: { orders: readonly number[]; rdp: readonly number[] };
   /**
+   * `'auto'`: the exact Gaussian accounting when `sampleRate` is 1, the RDP accountant otherwise;
+   * `'rdp'`: the RDP accountant always.
+   * @defaultValue `'auto'`
+   */
+  accounting?: 'auto' | 'rdp';
+  /**
    * Cancels the search between evaluations.
    * @defaultValue none
    */
@@ -65,13 +78,18 @@ export interface CalibrationResult {
   noiseMultiplier: number;
   /** Epsilon the job spends at that noise multiplier. */
   epsilon: number;
-  /** The RDP order that gives that epsilon. */
+  /** The RDP order that gives that epsilon; NaN with the exact Gaussian accounting. */
   order: number;
   /** Total steps composed (rounds * steps). */
   totalSteps: number;
+  /**
+   * How epsilon was computed: `'rdp'` (RDP accountant, sampled Gaussian) or `'gaussian'` (exact:
+   * full-batch steps composed as one Gaussian mechanism, mu = sqrt(totalSteps)/noiseMultiplier).
+   */
+  accounting: 'rdp' | 'gaussian';
 }
 
-const DEFAULTS = { rounds: 1, relativeTolerance: 1e-6, maxNoiseMultiplier: 1e6 } as const;
+const DEFAULTS = { rounds: 1, relativeTolerance: 1e-6, maxNoiseMultiplier: 1e6, accounting: 'auto' } as const;
 
 /** Finds the smallest noise multiplier (to `relativeTolerance`) that keeps the job within (targetEpsilon, delta). */
 export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): CalibrationResult {
@@ -110,8 +128,16 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): Calibr
     {},
   );
 
+  assertArgument(
+    o.accounting === 'auto' || o.accounting === 'rdp',
+    `accounting must be 'auto' or 'rdp', got ${String(o.accounting)}`,
+    {},
+  );
+
   const totalSteps = o.steps * o.rounds;
   const spent = o.spent;
+  // Exact for full-batch steps; with privacy already spent (an RDP curve) the RDP accountant composes it.
+  if (!spent && o.sampleRate === 1 && o.accounting === 'auto') return calibrateFullBatch(o, totalSteps);
   const epsilonAt = (sigma: number) => {
     throwIfAborted(o.signal, 'noise calibration');
     const event = { noiseMultiplier: sigma, sampleRate: o.sampleRate, steps: totalSteps };
@@ -173,7 +199,40 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): Calibr
     else lo = mid;
   }
   const { epsilon, order } = epsilonAt(hi);
-  return { noiseMultiplier: hi, epsilon, order, totalSteps };
+  return { noiseMultiplier: hi, epsilon, order, totalSteps, accounting: 'rdp' };
+}
+
+/**
+ * q = 1: sigma = sqrt(T)/mu for the largest mu whose exact curve meets (epsilon, delta), checked by
+ * recomputing epsilon from sigma (as a budget does) and nudged up if rounding took it past the target.
+ */
+function calibrateFullBatch(
+  o: { targetEpsilon: number; delta: number; maxNoiseMultiplier: number; signal?: AbortSignal },
+  totalSteps: number,
+): CalibrationResult {
+  throwIfAborted(o.signal, 'noise calibration');
+  let sigma = Math.sqrt(totalSteps) / gaussianMuFor(o.targetEpsilon, o.delta);
+  let epsilon = gaussianEpsilon(fullBatchMu(sigma, totalSteps), o.delta);
+  for (let k = 0; epsilon > o.targetEpsilon; k++) {
+    if (k >= 100)
+      throw makeError('exact noise calibration did not converge; report this', 'INTERNAL', { sigma });
+    sigma *= 1 + 1e-12;
+    epsilon = gaussianEpsilon(fullBatchMu(sigma, totalSteps), o.delta);
+  }
+  if (!(sigma <= o.maxNoiseMultiplier)) {
+    throw makeError(
+      `epsilon ${o.targetEpsilon} at delta ${o.delta} over ${totalSteps} full-batch steps needs noise multiplier ` +
+        `${sigma}, above the largest allowed ${o.maxNoiseMultiplier}. Raise the target epsilon or delta, or take fewer steps.`,
+      'INVALID_ARGUMENT',
+      {
+        targetEpsilon: o.targetEpsilon,
+        delta: o.delta,
+        totalSteps,
+        maxNoiseMultiplier: o.maxNoiseMultiplier,
+      },
+    );
+  }
+  return { noiseMultiplier: sigma, epsilon, order: NaN, totalSteps, accounting: 'gaussian' };
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -175,6 +175,9 @@ export function calibrateClientDp(o: { targetEpsilon: number; delta: number; rou
     sampleRate: 1,
     steps: 1,
     rounds: o.rounds,
+    // The job's client-level spend is composed by the RDP accountant (releases may differ in their
+    // effective noise), so it is calibrated with the same accountant.
+    accounting: 'rdp',
   }).noiseMultiplier;
 }
 

@@ -8,9 +8,12 @@
  * rate q = B/N composed over rounds × stepsPerRound steps, whatever the other hospitals do and
  * whatever the coordinator does with the updates. Each worker accounts its own dataset (its own N,
  * so its own q and steps); datasets of different sizes get different noise multipliers.
+ * Full-batch schedules (q = 1) are accounted exactly as one Gaussian mechanism
+ * (privacy/gaussian-accounting.ts); subsampled ones with the RDP accountant.
  */
 import { assertArgument } from '../common/errors.js';
 import { calibrateNoiseMultiplier } from './calibrate.js';
+import { fullBatchMu, gaussianEpsilon } from './gaussian-accounting.js';
 import { computeEpsilon } from './rdp-accountant.js';
 
 export interface DpSgdScheduleOptions {
@@ -74,9 +77,11 @@ export interface DpSgdEpsilonOptions {
 
 export interface DpSgdEpsilon {
   epsilon: number;
-  /** The RDP order giving that epsilon. */
+  /** The RDP order giving that epsilon; NaN with the exact Gaussian accounting (q = 1). */
   order: number;
   totalSteps: number;
+  /** `'gaussian'` (exact, q = 1) or `'rdp'`. */
+  accounting: 'rdp' | 'gaussian';
 }
 
 /** Epsilon one dataset spends over `rounds` rounds of `stepsPerRound` DP-SGD steps each. */
@@ -88,13 +93,17 @@ export function dpSgdEpsilon(o: DpSgdEpsilonOptions): DpSgdEpsilon {
     `stepsPerRound must be an integer >= 1, got ${o.stepsPerRound}`,
   );
   const totalSteps = rounds * o.stepsPerRound;
+  if (o.sampleRate === 1) {
+    const epsilon = gaussianEpsilon(fullBatchMu(o.noiseMultiplier, totalSteps), o.delta);
+    return { epsilon, order: NaN, totalSteps, accounting: 'gaussian' };
+  }
   const r = computeEpsilon({
     noiseMultiplier: o.noiseMultiplier,
     sampleRate: o.sampleRate,
     steps: totalSteps,
     delta: o.delta,
   });
-  return { epsilon: r.epsilon, order: r.order, totalSteps };
+  return { epsilon: r.epsilon, order: r.order, totalSteps, accounting: 'rdp' };
 }
 
 export interface PlanDpSgdOptions extends DpSgdScheduleOptions {
@@ -105,6 +114,8 @@ export interface PlanDpSgdOptions extends DpSgdScheduleOptions {
   rounds?: number;
   /** Cancels the calibration. */
   signal?: AbortSignal;
+  /** See `CalibrateNoiseOptions.accounting`. @defaultValue `'auto'` (exact when q = 1) */
+  accounting?: 'auto' | 'rdp';
 }
 
 export interface DpSgdPlan extends DpSgdSchedule {
@@ -114,8 +125,11 @@ export interface DpSgdPlan extends DpSgdSchedule {
   totalSteps: number;
   /** Epsilon actually spent at that noise multiplier (<= the target). */
   epsilon: number;
+  /** The RDP order giving that epsilon; NaN with the exact Gaussian accounting. */
   order: number;
   delta: number;
+  /** `'gaussian'` (exact, q = 1) or `'rdp'`. */
+  accounting: 'rdp' | 'gaussian';
 }
 
 /**
@@ -132,6 +146,7 @@ export function planDpSgd(o: PlanDpSgdOptions): DpSgdPlan {
     steps: schedule.stepsPerRound,
     rounds,
     signal: o.signal,
+    accounting: o.accounting,
   });
   return {
     ...schedule,
@@ -141,5 +156,6 @@ export function planDpSgd(o: PlanDpSgdOptions): DpSgdPlan {
     epsilon: c.epsilon,
     order: c.order,
     delta: o.delta,
+    accounting: c.accounting,
   };
 }

@@ -10,7 +10,7 @@
  *      take an optimizer step.
  * The released sequence of noisy sums is the sampled Gaussian mechanism with noise multiplier σ
  * composed over the steps, so the model — and anything computed from it — is (ε, δ)-DP for every
- * record of `data` with ε from the RDP accountant. The optimizer (SGD, Adam) and FedProx's proximal
+ * record of `data` with ε from the RDP accountant (exactly, as one Gaussian mechanism, when q = 1). The optimizer (SGD, Adam) and FedProx's proximal
  * term only post-process the noisy sums and the (already private) weights.
  *
  * NOT covered by the guarantee: the `loss` and `clippedFraction` this function returns are computed
@@ -24,6 +24,7 @@ import { batchTensors } from '../training/train.js';
 import type { TrainOptions, TrainResult } from '../training/train.js';
 import type { LayerMethod, PerExampleLoss, PerExampleStrategy } from './dp-per-example-grads.js';
 import { createPerExampleGradients } from './dp-per-example-grads.js';
+import { fullBatchMu, gaussianEpsilon } from './gaussian-accounting.js';
 import type { RdpAccountant } from './rdp-accountant.js';
 import { createRdpAccountant } from './rdp-accountant.js';
 import type { SecureRandom } from './secure-random.js';
@@ -85,7 +86,7 @@ export interface DpSgdResult extends TrainResult {
   /** Epsilon spent at `delta` (this call, or the accountant's running total); only with `delta`. */
   epsilon?: number;
   delta?: number;
-  /** The RDP order that gives `epsilon`. */
+  /** The RDP order that gives `epsilon`; NaN when it is the exact full-batch (q = 1) accounting. */
   order?: number;
 }
 
@@ -235,7 +236,11 @@ export async function trainDpSgd(
     clippedFraction: samples > 0 ? clipped / samples : 0,
     layers: [...engine.layers],
   };
-  if (options.delta !== undefined) {
+  if (options.delta !== undefined && !options.accountant && o.sampleRate === 1) {
+    // Full-batch steps alone: exactly one Gaussian mechanism (privacy/gaussian-accounting.ts).
+    const epsilon = gaussianEpsilon(fullBatchMu(o.noiseMultiplier, o.steps), options.delta);
+    Object.assign(result, { epsilon, delta: options.delta, order: NaN });
+  } else if (options.delta !== undefined) {
     const accountant =
       options.accountant ??
       createRdpAccountant().compose({

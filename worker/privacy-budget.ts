@@ -3,15 +3,27 @@
  * job and round, and per job, in a file that survives restarts. A round that would take a dataset
  * past the cap its hospital set is refused BEFORE training, and a spend is written (fsynced) before
  * the update it pays for leaves the worker, so a crash can over-count but never under-count.
+ *
+ * Alongside each RDP curve it keeps mu^2 = sum steps/sigma^2 for as long as every step charged to
+ * that curve was full-batch (q = 1): such steps compose exactly into one Gaussian mechanism, whose
+ * exact (epsilon, delta) (privacy/gaussian-accounting.ts) is used then; it is never above the RDP
+ * bound, and both are valid, so the smaller is reported. One subsampled step (q < 1), or a curve
+ * from a file written before this field existed, turns it off for good (RDP only).
  */
 import { open, readFile, rename, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { makeError } from '../common/errors.js';
+import { gaussianEpsilon } from '../privacy/gaussian-accounting.js';
 import { createRdpAccountant, type RdpAccountant } from '../privacy/rdp-accountant.js';
 
 interface Curve {
   orders: number[];
   rdp: number[];
+  /**
+   * sum of steps/sigma^2 over the charged steps while all were full-batch; null (or absent: a file
+   * from before) once any step was not, or when that is unknown.
+   */
+  gaussianMuSquared?: number | null;
 }
 
 interface BudgetFile {
@@ -73,10 +85,18 @@ export class PrivacyBudget {
     return createRdpAccountant(curve ? { orders: curve.orders, rdp: curve.rdp } : {});
   }
 
+  /** Epsilon of a curve at `delta`: RDP, or the exact Gaussian one when all its steps were q = 1. */
+  #epsilon(curve: Curve | undefined, delta: number): number {
+    if (!curve) return 0;
+    const rdp = this.#accountant(curve).getEpsilon(delta).epsilon;
+    const mu2 = curve.gaussianMuSquared;
+    if (typeof mu2 !== 'number') return rdp;
+    return Math.min(rdp, gaussianEpsilon(Math.sqrt(mu2), delta));
+  }
+
   /** Epsilon spent so far by a dataset (all jobs) at `delta`. */
   spent(datasetId: string, delta: number): number {
-    const d = this.#state.datasets[datasetId];
-    return d ? this.#accountant(d.total).getEpsilon(delta).epsilon : 0;
+    return this.#epsilon(this.#state.datasets[datasetId]?.total, delta);
   }
 
   /** The RDP curve a job has spent on a dataset so far (undefined before its first round). */
@@ -124,10 +144,20 @@ export class PrivacyBudget {
   #compose(s: RoundSpend, jobTarget: number) {
     const d = this.#state.datasets[s.datasetId] ?? { total: undefined as unknown as Curve, jobs: {} };
     const step = { noiseMultiplier: s.noiseMultiplier, sampleRate: s.sampleRate, steps: s.steps };
-    const total = this.#accountant(d.total).compose(step);
-    const job = this.#accountant(d.jobs[s.jobId]).compose(step);
-    const datasetEpsilon = total.getEpsilon(s.delta).epsilon;
-    const jobEpsilon = job.getEpsilon(s.delta).epsilon;
+    const next = (curve: Curve | undefined): Curve => {
+      const a = this.#accountant(curve).compose(step);
+      // A new curve starts exact (mu^2 = 0); an existing one without the field is of unknown history.
+      const before = curve === undefined ? 0 : curve.gaussianMuSquared;
+      const exact =
+        typeof before === 'number' && s.sampleRate === 1 && s.noiseMultiplier > 0
+          ? before + s.steps / s.noiseMultiplier ** 2
+          : null;
+      return { orders: [...a.orders], rdp: [...a.rdp], gaussianMuSquared: exact };
+    };
+    const total = next(d.total);
+    const job = next(d.jobs[s.jobId]);
+    const datasetEpsilon = this.#epsilon(total, s.delta);
+    const jobEpsilon = this.#epsilon(job, s.delta);
     const before = this.spent(s.datasetId, s.delta);
     if (datasetEpsilon > this.cap) {
       throw makeError(
@@ -143,12 +173,8 @@ export class PrivacyBudget {
         { datasetId: s.datasetId, jobId: s.jobId, wouldBe: jobEpsilon, target: jobTarget },
       );
     }
-    const next = {
-      total: { orders: [...total.orders], rdp: [...total.rdp] },
-      jobs: { ...d.jobs, [s.jobId]: { orders: [...job.orders], rdp: [...job.rdp] } },
-    };
     const result: SpendResult = { datasetEpsilon, jobEpsilon };
-    return { next, result };
+    return { next: { total, jobs: { ...d.jobs, [s.jobId]: job } }, result };
   }
 
   async #save(): Promise<void> {

@@ -1,11 +1,13 @@
 /**
  * `aidoc privacy epsilon` and `aidoc privacy noise`: the RDP accountant and the noise calibration
  * from the command line, so a vendor can size a job's noise and a hospital can check what a job
- * would spend before it agrees to train.
+ * would spend before it agrees to train. Full-batch jobs (sample rate 1) are accounted exactly, as
+ * the workers do (privacy/gaussian-accounting.ts), unless `--accounting rdp`.
  */
 import { z } from 'zod';
 import { makeError } from '../../common/errors.js';
 import { calibrateNoiseMultiplier } from '../../privacy/calibrate.js';
+import { fullBatchMu, gaussianEpsilon } from '../../privacy/gaussian-accounting.js';
 import {
   DP_ACCOUNTING_DEFAULT_ORDERS,
   OPACUS_DEFAULT_ORDERS,
@@ -60,6 +62,9 @@ const common = {
   steps: numberFlag('steps', (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1'),
   rounds: numberFlag('rounds', (n) => Number.isInteger(n) && n >= 1, 'must be an integer >= 1'),
   orders: ordersFlag,
+  accounting: z.enum(['auto', 'rdp'], {
+    error: (iss) => `--accounting must be auto or rdp, got ${JSON.stringify(iss.input)}`,
+  }),
 };
 
 const epsilonSchema = z.object({
@@ -110,6 +115,13 @@ const commonFlags: Record<string, FlagSpec> = {
     description: 'RDP orders: dp-accounting, opacus, tf-privacy, or a list like 1.5,2,4,8,16,32',
     default: 'dp-accounting',
   },
+  accounting: {
+    type: 'string',
+    valueName: 'MODE',
+    description:
+      'auto: exact Gaussian accounting when the sample rate is 1 (what workers use), RDP otherwise; rdp: always RDP',
+    default: 'auto',
+  },
   json: { type: 'boolean', description: 'Print exactly one JSON line' },
 };
 
@@ -135,6 +147,10 @@ Composes R x T steps of DP-SGD (Poisson sampling at rate Q, Gaussian noise of st
 clipping norm) as Renyi DP, and converts the result to (epsilon, delta)-DP with the tight conversion
 of Opacus and Google's dp_accounting, minimised over the RDP orders. Prints epsilon and the order
 that gives it. A noise multiplier of 0 adds no noise: epsilon is Infinity (no privacy).
+At --sample-rate 1 (full batch) the steps are plain Gaussian mechanisms: their composition is one
+Gaussian mechanism with mu = sqrt(R x T)/S, whose (epsilon, delta) is exact (Dong, Roth & Su's GDP;
+Balle & Wang's analytic Gaussian) and smaller than the RDP bound; that is printed instead (--json:
+{"epsilon":...,"order":null,"accounting":"gaussian","mu":...}) unless --accounting rdp.
 
 Example (Opacus's own test case: 90 epochs at q = 0.04):
   aidoc privacy epsilon --noise-multiplier 1.5 --sample-rate 0.04 --steps 2250 --delta 1e-5 --orders opacus
@@ -154,6 +170,22 @@ since JSON has no Infinity) with "order":null.`,
     const f = parseFlags(epsilonSchema, flags);
     const sigma = f['noise-multiplier'];
     const totalSteps = f.steps * f.rounds;
+    if (f['sample-rate'] === 1 && f.accounting === 'auto' && sigma > 0) {
+      const mu = fullBatchMu(sigma, totalSteps);
+      const epsilon = gaussianEpsilon(mu, f.delta);
+      if (flags.json) {
+        io.out(JSON.stringify({ epsilon, order: null, accounting: 'gaussian', mu }));
+        return Promise.resolve(0);
+      }
+      io.out(
+        `epsilon = ${fmt(epsilon)} at delta = ${fmtDelta(f.delta)} (exact: one Gaussian mechanism, mu = ${fmt(mu)})`,
+      );
+      io.out(
+        `  ${totalSteps} full-batch step${totalSteps === 1 ? '' : 's'}${f.rounds > 1 ? ` (${f.rounds} rounds x ${f.steps})` : ''}, ` +
+          `noise multiplier ${sigma}; --accounting rdp gives the RDP bound`,
+      );
+      return Promise.resolve(0);
+    }
     const { epsilon, order } = computeEpsilon({
       noiseMultiplier: sigma,
       sampleRate: f['sample-rate'],
@@ -191,7 +223,8 @@ export const privacyNoiseCommand: CliCommand = {
 Bisects on the noise multiplier S (to 1e-6 relative) for the smallest S at which R x T steps of
 DP-SGD at sampling rate Q spend at most epsilon E at delta D, by the same accountant as
 'aidoc privacy epsilon'. The answer errs towards more noise. A target that even S = 1e6 cannot reach
-is refused with exit code 2.
+is refused with exit code 2. At --sample-rate 1 the calibration is exact (see 'aidoc privacy
+epsilon --help'), as the workers calibrate full-batch jobs, unless --accounting rdp.
 
 Example (a hospital's budget of epsilon 1 over 50 rounds of 100 local steps at q = 0.01):
   aidoc privacy noise --epsilon 1 --delta 1e-5 --sample-rate 0.01 --steps 100 --rounds 50
@@ -211,16 +244,20 @@ Example (a hospital's budget of epsilon 1 over 50 rounds of 100 local steps at q
       steps: f.steps,
       rounds: f.rounds,
       orders: f.orders.orders,
+      accounting: f.accounting,
       signal,
     });
-    edgeNote(r.order, f.orders.orders, io);
+    if (r.accounting === 'rdp') edgeNote(r.order, f.orders.orders, io);
     if (flags.json) {
       io.out(JSON.stringify({ noiseMultiplier: r.noiseMultiplier }));
       return Promise.resolve(0);
     }
     io.out(
       `noise multiplier = ${fmt(r.noiseMultiplier)} (epsilon ${fmt(r.epsilon)} at delta = ${fmtDelta(f.delta)} ` +
-        `over ${r.totalSteps} steps, best RDP order ${r.order})`,
+        `over ${r.totalSteps} steps, ` +
+        (r.accounting === 'rdp'
+          ? `best RDP order ${r.order})`
+          : `exact: full-batch steps compose into one Gaussian mechanism)`),
     );
     return Promise.resolve(0);
   },

@@ -477,6 +477,7 @@ describe('calibrateNoiseMultiplier', () => {
         delta: d,
         orders,
       }).epsilon;
+      // The RDP calibration (q = 1 would otherwise take the exact Gaussian path: gaussian-accounting.test.ts).
       const r = calibrateNoiseMultiplier({
         targetEpsilon: target,
         delta: d,
@@ -484,7 +485,9 @@ describe('calibrateNoiseMultiplier', () => {
         steps,
         rounds,
         orders,
+        accounting: 'rdp',
       });
+      expect(r.accounting).toBe('rdp');
       expect(r.totalSteps).toBe(steps * rounds);
       expect(r.epsilon).toBeLessThanOrEqual(target);
       expectClose(r.noiseMultiplier, sigma0, { relative: 2e-6 }, 'calibrated sigma');
