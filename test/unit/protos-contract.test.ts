@@ -19,6 +19,7 @@ describe('aidoc.v1 contract', () => {
       );
     expect(kinds(proto.WorkerService)).toEqual({
       Register: 'unary->unary',
+      Discover: 'unary->unary',
       Heartbeat: 'unary->unary',
       PullTask: 'unary->unary',
       FetchPayload: 'unary->stream',
