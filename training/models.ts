@@ -46,6 +46,29 @@ const builders: Record<string, { info: Omit<BuiltinModelInfo, 'params'>; build: 
       });
     },
   },
+  'wdbc-logreg': {
+    info: {
+      name: 'wdbc-logreg',
+      description:
+        'Logistic regression 30->2 (softmax) for WDBC, zero initial weights: the fewest parameters, the best accuracy under record-level DP',
+      inputShape: [30],
+      numClasses: 2,
+    },
+    // Zero start: under DP noise a random start is as large as the signal (bench/RESULTS.md, DP section 2).
+    build: () =>
+      tf.sequential({
+        name: 'wdbc_logreg',
+        layers: [
+          tf.layers.dense({
+            inputShape: [30],
+            units: 2,
+            activation: 'softmax',
+            kernelInitializer: 'zeros',
+            biasInitializer: 'zeros',
+          }),
+        ],
+      }),
+  },
   lenet5: {
     info: {
       name: 'lenet5',

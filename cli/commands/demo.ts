@@ -19,7 +19,7 @@ final test accuracy and where the model is. Nothing to install, no server to run
 With --json, stdout carries one line:
   {"rounds":[{"round":1,"accuracy":..,"participants":3,"failures":0},..],"finalAccuracy":..,"model":"DIR",..}`,
   flags: {
-    rounds: { type: 'string', valueName: 'N', default: '20', description: 'Federated rounds' },
+    rounds: { type: 'string', valueName: 'N', default: '10', description: 'Federated rounds' },
     workers: { type: 'string', valueName: 'N', default: '3', description: 'Hospitals (2 to 26)' },
     dir: {
       type: 'string',

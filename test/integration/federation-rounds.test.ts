@@ -107,7 +107,7 @@ function pushRaw(client: WorkerServiceClient, sessionId: string, task: Task__Out
 test('aidoc demo --no-dp: WDBC FedAvg over three worker processes reaches >= 95% test accuracy within 20 rounds', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'aidoc-demo-test-'));
   try {
-    const r = await runAidoc(['demo', '--json', '--no-dp', '--dir', dir], { timeoutMs: 170_000 });
+    const r = await runAidoc(['demo', '--json', '--no-dp', '--rounds', '20', '--dir', dir], { timeoutMs: 170_000 });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);

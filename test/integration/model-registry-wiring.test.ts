@@ -16,6 +16,7 @@ import { createGrpcClient } from '../../coordinator/transport/grpc-client.js';
 import { ledgerVersionResolver } from '../../model-registry/ledger-pull.js';
 import { createLocalModelStore } from '../../model-registry/store-local.js';
 import { createVersionStore } from '../../model-registry/version-store.js';
+import { DEMO_MODEL } from '../../demo/federated-demo.js';
 import { runAidoc } from '../helpers/aidoc-cli.js';
 import { startTestFederation, waitForWorkers } from '../helpers/federation.js';
 
@@ -193,7 +194,8 @@ test('incremental training: a new coordinator continues from a version another p
     // if it started from those weights.
     const spec = {
       name: 'continue',
-      model: { builtin: 'wdbc-mlp' },
+      // The demo's model: the job continues the demo's weights.
+      model: { builtin: DEMO_MODEL },
       datasetSchemaId: 'wdbc-v1',
       rounds: 1,
       localEpochs: 1,

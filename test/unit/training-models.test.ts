@@ -102,3 +102,10 @@ describe('training backend', () => {
     await expect(useTrainingBackend('tpu' as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
+
+test('wdbc-logreg: 62 parameters, all zero at the start whatever the seed', () => {
+  const w = getFlatWeights(buildBuiltinModel('wdbc-logreg', 7));
+  expect(w).toHaveLength(62);
+  expect(w.every((x) => x === 0)).toBe(true);
+  expect(builtinModelInfo('wdbc-logreg')).toMatchObject({ inputShape: [30], numClasses: 2 });
+});
