@@ -24,7 +24,7 @@ import { provisionFederation } from '../common/pki-federation.js';
 import { loadKit } from '../common/pki-kit.js';
 import { createJobQueue } from '../coordinator/queue/create-job-queue.js';
 import { createGrpcClient } from '../coordinator/transport/grpc-client.js';
-import { freePort, writeHospitalFiles } from '../demo/federated-demo.js';
+import { freePort, workerStartArgs, writeHospitalFiles } from '../demo/federated-demo.js';
 import { startTcpService } from './bench-tcp-service.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -104,20 +104,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       ]),
     );
     procs.push(...replicas);
-    const workers = hospitals.map((h, i) =>
-      start([
-        'worker',
-        'start',
-        '--kit',
-        fed.workers[i]!.dir,
-        '--data',
-        files[i]!.csv,
-        '--schema',
-        files[i]!.schema,
-        '--state',
-        join(dir, 'state', h),
-      ]),
-    );
+    const workers = hospitals.map((h, i) => start(workerStartArgs(fed, files, i, join(dir, 'state', h))));
     procs.push(...workers);
     log(`jobs: ${nReplicas} replicas, ${nWorkers} workers; waiting for every worker to join every replica`);
     for (const until = Date.now() + 120_000; ;) {

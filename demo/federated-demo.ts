@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeError } from '../common/errors.js';
 import { loadKit } from '../common/pki-kit.js';
-import { provisionFederation } from '../common/pki-federation.js';
+import { provisionFederation, type ProvisionResult } from '../common/pki-federation.js';
 import { startCoordinator } from '../coordinator/coordinator.js';
 import { createGrpcClient } from '../coordinator/transport/grpc-client.js';
 import { partitionIid } from '../datasets/partition.js';
@@ -129,6 +129,26 @@ export async function writeHospitalFiles(
   );
 }
 
+/** `aidoc worker start` arguments for hospital `i` of a provisioned federation (demo, tests, benches). */
+export function workerStartArgs(
+  fed: Pick<ProvisionResult, 'workers'>,
+  files: { csv: string; schema: string }[],
+  i: number,
+  stateDir?: string,
+): string[] {
+  return [
+    'worker',
+    'start',
+    '--kit',
+    fed.workers[i]!.dir,
+    '--data',
+    files[i]!.csv,
+    '--schema',
+    files[i]!.schema,
+    ...(stateDir ? ['--state', stateDir] : []),
+  ];
+}
+
 /** The demo's model (training/models.ts). */
 export const DEMO_MODEL = 'wdbc-logreg';
 
@@ -206,16 +226,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
       process.execPath,
       [
         cli,
-        'worker',
-        'start',
-        '--kit',
-        fed.workers[i]!.dir,
-        '--data',
-        files[i]!.csv,
-        '--schema',
-        files[i]!.schema,
-        '--state',
-        join(dir, 'state', h),
+        ...workerStartArgs(fed, files, i, join(dir, 'state', h)),
         '--rpc',
         rpc.url,
         '--deployment',

@@ -16,7 +16,7 @@ import {
   type Coordinator,
   type CoordinatorOptions,
 } from '../../coordinator/coordinator.js';
-import { freePort, writeHospitalFiles } from '../../demo/federated-demo.js';
+import { freePort, workerStartArgs, writeHospitalFiles } from '../../demo/federated-demo.js';
 import { AIDOC } from './aidoc-cli.js';
 
 export interface TestFederation {
@@ -77,20 +77,7 @@ export async function startTestFederation(
     startWorker(i, extraArgs = []) {
       const child = spawn(
         process.execPath,
-        [
-          AIDOC,
-          'worker',
-          'start',
-          '--kit',
-          fed.workers[i]!.dir,
-          '--data',
-          files[i]!.csv,
-          '--schema',
-          files[i]!.schema,
-          '--state',
-          join(dir, 'state', fed.workers[i]!.name),
-          ...extraArgs,
-        ],
+        [AIDOC, ...workerStartArgs(fed, files, i, join(dir, 'state', fed.workers[i]!.name)), ...extraArgs],
         {
           stdio: ['ignore', 'ignore', 'pipe'],
         },

@@ -1,9 +1,11 @@
 /** A `hardhat node` child process on a free loopback port, for tests that need a real JSON-RPC chain. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../demo/federated-demo.js';
 
 export interface HardhatNode {
   url: string;
+  /** The node's process, e.g. to freeze it with SIGSTOP. */
+  child: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -53,9 +55,11 @@ export async function startHardhatNode(): Promise<HardhatNode> {
   }
   return {
     url,
+    child: node,
     async stop() {
       if (node.exitCode !== null || node.signalCode !== null) return;
       const exited = new Promise((r) => node.once('exit', r));
+      node.kill('SIGCONT');
       node.kill('SIGKILL');
       await exited;
     },

@@ -16,7 +16,7 @@ import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { provisionFederation, type ProvisionResult } from '../../common/pki-federation.js';
 import { loadKit } from '../../common/pki-kit.js';
 import { createGrpcClient } from '../../coordinator/transport/grpc-client.js';
-import { freePort, writeHospitalFiles } from '../../demo/federated-demo.js';
+import { freePort, workerStartArgs, writeHospitalFiles } from '../../demo/federated-demo.js';
 import { ROLES, type LedgerDeployment } from '../../ledger/deployment.js';
 import { devAccount } from '../../ledger/dev-accounts.js';
 import { ensureDevParticipants } from '../../ledger/dev-setup.js';
@@ -216,18 +216,7 @@ describeRedis('coordinator replicas on BullMQ', () => {
 
   function workers(queue: string): Proc[] {
     return HOSPITALS.map((h, i) => {
-      const p = start([
-        'worker',
-        'start',
-        '--kit',
-        fed.workers[i]!.dir,
-        '--data',
-        files[i]!.csv,
-        '--schema',
-        files[i]!.schema,
-        '--state',
-        join(dir, 'state', queue, h),
-      ]);
+      const p = start(workerStartArgs(fed, files, i, join(dir, 'state', queue, h)));
       procs.push(p);
       return p;
     });

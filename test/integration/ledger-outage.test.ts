@@ -13,7 +13,6 @@
  * The node keeps its state in memory, so it is never killed mid-test (a restart would lose the
  * chain): freezing it and cutting its network is the honest way to make it unreachable.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -25,6 +24,7 @@ import { devAccount } from '../../ledger/dev-accounts.js';
 import type { LedgerDeployment } from '../../ledger/deployment.js';
 import type { Ledger, OutboxTicket, RoundRecordInput } from '../../ledger/ledger.js';
 import { parseAidoc } from '../../ledger/units.js';
+import { startHardhatNode, type HardhatNode } from '../helpers/hardhat-node.js';
 
 const JOB = 'job-outage';
 const FEE = parseAidoc('3');
@@ -40,20 +40,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function rpcUp(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(1000),
-    });
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -109,7 +95,7 @@ function createProxy(listenPort: number, target: string) {
   return { up, cut, state };
 }
 
-let node: ChildProcess | undefined;
+let chain: HardhatNode | undefined;
 let proxy: ReturnType<typeof createProxy>;
 let nodeUrl: string;
 let proxyUrl: string;
@@ -118,36 +104,10 @@ let deployment: LedgerDeployment;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'aidoc-ledger-outage-'));
-  const nodePort = await freePort();
   const proxyPort = await freePort();
-  nodeUrl = `http://127.0.0.1:${nodePort}`;
+  chain = await startHardhatNode();
+  nodeUrl = chain.url;
   proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  node = spawn(
-    process.execPath,
-    [
-      'node_modules/hardhat/internal/cli/bootstrap.js',
-      'node',
-      '--config',
-      'ledger/hardhat.config.cjs',
-      '--hostname',
-      '127.0.0.1',
-      '--port',
-      String(nodePort),
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' },
-    },
-  );
-  let stderr = '';
-  node.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const deadline = Date.now() + 30_000;
-  while (!(await rpcUp(nodeUrl))) {
-    if (Date.now() > deadline || node.exitCode !== null) {
-      throw new Error(`hardhat node did not start on ${nodeUrl}: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
   proxy = createProxy(proxyPort, nodeUrl);
   await proxy.up();
   deployment = await deployLedgerOverRpc({
@@ -189,10 +149,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.cut();
-  if (node && node.exitCode === null) {
-    node.kill('SIGCONT');
-    node.kill('SIGKILL');
-  }
+  await chain?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -251,12 +208,12 @@ test('a chain outage mid-job delays writes and loses none; each lands exactly on
 
   // 1. Freeze the node while writes are flowing.
   tickets.push(await ledger.recordRound(round(4)));
-  node!.kill('SIGSTOP');
+  chain!.child.kill('SIGSTOP');
   for (const r of [5, 6]) tickets.push(await ledger.recordRound(round(r)));
   // Accepted (on disk) but not on chain, with attempts failing meanwhile.
   await until(() => ledger.pendingWrites().some((p) => p.attempts >= 2 && p.lastError !== null), 10_000);
   expect(ledger.pendingWrites().length).toBeGreaterThanOrEqual(6);
-  node!.kill('SIGCONT');
+  chain!.child.kill('SIGCONT');
 
   // 2. Lose the answers to round 7's transactions (they land all the same).
   await ledger.flush({ timeoutMs: 30_000 });
