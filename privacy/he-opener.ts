@@ -232,8 +232,6 @@ export async function verifyAndOpen(
     });
     const decryptor = options.decryptor ?? createHeDecryptor(ctx, options.secretKey);
     const padSum = new Float64Array(layout.slotCount);
-    const pad = new Float64Array(layout.slotCount);
-    const t = plan.plainModulus;
     let badTagSlots = 0;
     let badDigits = 0;
     try {
@@ -250,10 +248,7 @@ export async function verifyAndOpen(
           });
         }
         padSum.fill(0);
-        for (const p of pads) {
-          p.next(pad);
-          for (let j = 0; j < pad.length; j++) padSum[j] = ((padSum[j] ?? 0) + (pad[j] ?? 0)) % t;
-        }
+        for (const p of pads) p.addNext(padSum);
         const check = unpackSum(plan, layout, index, n, decoded, padSum, sum);
         decoded.fill(0);
         badTagSlots += check.badTagSlots;

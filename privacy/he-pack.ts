@@ -115,7 +115,9 @@ export function createHePacker(
             payload = payload * digit + q;
           }
         }
-        out[j] = (payload + (pads[j] ?? 0)) % modulus;
+        // payload < 2^slotBits <= t and pad < t: one conditional subtraction reduces mod t.
+        const padded = payload + (pads[j] ?? 0);
+        out[j] = padded >= modulus ? padded - modulus : padded;
       }
       return clamped;
     },
@@ -159,9 +161,10 @@ export function unpackSum(
   let badTagSlots = 0;
   let badDigits = 0;
   for (let j = 0; j < slotCount; j++) {
-    let z = ((decoded[j] ?? NaN) - (padSum[j] ?? 0)) % modulus;
+    // Both in [0, t) (anything else is flagged): one conditional addition reduces mod t.
+    let z = (decoded[j] ?? NaN) - (padSum[j] ?? 0);
     if (z < 0) z += modulus;
-    if (!Number.isInteger(z)) {
+    if (!(z >= 0 && z < modulus) || !Number.isInteger(z)) {
       badTagSlots++;
       continue;
     }
@@ -171,8 +174,9 @@ export function unpackSum(
       continue;
     }
     for (let t = 0; t < k; t++) {
-      const q = z % digit;
-      z = (z - q) / digit;
+      const rest = Math.floor(z / digit); // exact: digit is a power of two
+      const q = z - rest * digit;
+      z = rest;
       if (q > maxDigit) badDigits++;
       const i = firstValue + t;
       if (i < layout.valueCount) out[i] = q * step - offset;

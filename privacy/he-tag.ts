@@ -62,6 +62,11 @@ export function generateTagSeed(random: HeRandom = cryptoRandom): Uint8Array {
 export interface HePadStream {
   /** Writes the next `out.length` pad values into `out` (each in [0, modulus)). */
   next(out: Float64Array): void;
+  /**
+   * Adds the next `sum.length` pad values into `sum`, mod the modulus (entries of `sum` must be
+   * in [0, modulus)): the opener's sum of pads without an intermediate vector.
+   */
+  addNext(sum: Float64Array): void;
 }
 
 /**
@@ -78,20 +83,36 @@ export function createPadStream(seed: Uint8Array, binding: string, modulus: numb
   );
   const key = Buffer.from(hkdfSync('sha256', seed, 'aidoc-he-pad-v2', binding, 32));
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  const hiMod = 2 ** (Math.ceil(Math.log2(modulus + 1)) - 32);
-  const draw = (words: Uint32Array, i: number): number =>
-    ((words[2 * i + 1] ?? 0) % hiMod) * 4294967296 + (words[2 * i] ?? 0);
+  const hiMask = 2 ** (Math.ceil(Math.log2(modulus + 1)) - 32) - 1;
+  // Rejection (probability (2^bits - t) / 2^bits, ~4e-10 for the default t): redraw in sequence.
+  const redraw = (): number => {
+    for (;;) {
+      const w = new Uint32Array(new Uint8Array(cipher.update(new Uint8Array(8))).buffer);
+      const v = ((w[1] ?? 0) & hiMask) * 4294967296 + (w[0] ?? 0);
+      if (v < modulus) return v;
+    }
+  };
+  let zeros = new Uint8Array(0);
+  const words = (count: number): Uint32Array => {
+    if (zeros.length !== count * 8) zeros = new Uint8Array(count * 8);
+    const bytes = cipher.update(zeros);
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, count * 2);
+  };
   return {
     next(out) {
-      const bytes = cipher.update(new Uint8Array(out.length * 8));
-      const words = new Uint32Array(bytes.buffer, bytes.byteOffset, out.length * 2);
+      const w = words(out.length);
       for (let i = 0; i < out.length; i++) {
-        let v = draw(words, i);
-        // Rejection (probability (2^bits - t) / 2^bits, ~4e-10 for the default t): redraw in sequence.
-        while (v >= modulus) {
-          v = draw(new Uint32Array(new Uint8Array(cipher.update(new Uint8Array(8))).buffer), 0);
-        }
-        out[i] = v;
+        const v = ((w[2 * i + 1] ?? 0) & hiMask) * 4294967296 + (w[2 * i] ?? 0);
+        out[i] = v < modulus ? v : redraw();
+      }
+    },
+    addNext(sum) {
+      const w = words(sum.length);
+      for (let i = 0; i < sum.length; i++) {
+        let v = ((w[2 * i + 1] ?? 0) & hiMask) * 4294967296 + (w[2 * i] ?? 0);
+        if (v >= modulus) v = redraw();
+        const s = (sum[i] ?? 0) + v;
+        sum[i] = s >= modulus ? s - modulus : s;
       }
     },
   };

@@ -161,6 +161,26 @@ describe('pads and the opener checks mod t', () => {
     expect(high).toBeLessThan(4096 * 0.55);
   });
 
+  test('addNext adds exactly what next yields, mod t, and advances the stream the same way', () => {
+    const t = planHePrecision(params, { valueBound: 1 }).plainModulus;
+    const seeds = [0, 1, 2].map((i) => generateTagSeed(createSeededRandom(`add${i}`)));
+    const viaNext = new Float64Array(4096);
+    const viaAdd = new Float64Array(4096);
+    const pad = new Float64Array(4096);
+    const a = seeds.map((seed) => createPadStream(seed, 'b', t));
+    const b = seeds.map((seed) => createPadStream(seed, 'b', t));
+    for (let round = 0; round < 2; round++) {
+      viaNext.fill(0);
+      viaAdd.fill(0);
+      for (const s of a) {
+        s.next(pad);
+        for (let j = 0; j < 4096; j++) viaNext[j] = ((viaNext[j] ?? 0) + (pad[j] ?? 0)) % t;
+      }
+      for (const s of b) s.addNext(viaAdd);
+      expect(viaAdd).toEqual(viaNext);
+    }
+  });
+
   test('a slot at or above 2^slotBits, or a nonzero tag, is flagged', () => {
     const plan = planHePrecision(params, { valueBound: 1 });
     const layout = createHeLayout(plan, 4096, 8184);
