@@ -2,7 +2,7 @@
  * `npm run bench -- he-micro [--params 1000000] [--workers 10] [--values-per-slot 2]`
  *
  * Micro-benchmark of the homomorphic layer alone (no training, no network): per-worker encrypt
- * (quantize + pad + CKKS encrypt + serialize) throughput, bytes per parameter on the wire, the
+ * (quantize + pad + BGV encrypt + serialize) throughput, bytes per parameter on the wire, the
  * coordinator's streaming-sum throughput next to raw node-seal `add` on ciphertexts already in
  * memory, the opener's verify-and-decrypt throughput, and the precision reached against the plain
  * sum. For context it also measures one ciphertext of the common CKKS setup of today's reference
@@ -106,7 +106,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const layout = createHeLayout(plan, ctx.slotCount, valueCount);
   log(
     `he-micro: ${valueCount} params, ${workers} workers, N=${params.polyModulusDegree}, q ${params.coeffModulus[0]?.length ?? 0} digits, ` +
-      `scale 2^${plan.scaleBits}, ${plan.valuesPerSlot} x ${plan.quantBits}-bit values per slot, ${layout.ciphertextCount} ciphertexts`,
+      `BGV t ${plan.plainModulus} (${plan.slotBits} bits per coefficient), ${plan.valuesPerSlot} x ${plan.quantBits}-bit values per coefficient, ${layout.ciphertextCount} ciphertexts`,
   );
   const opener = generateOpenerKeyPair();
   const ids = Array.from({ length: workers }, (_, w) => `hospital-${w}`);
@@ -120,8 +120,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     createSeededRandom(`update-${w}`)(new Uint8Array(words.buffer));
     return Float32Array.from(words, (x) => (x / 2 ** 32 - 0.5) * 2 * valueBound);
   };
-  const encryptor = createHeEncryptor(ctx, sk, plan.scaleBits);
-  const decryptor = createHeDecryptor(ctx, sk, plan.scaleBits);
+  const encryptor = createHeEncryptor(ctx, sk);
+  const decryptor = createHeDecryptor(ctx, sk);
   const rss0 = process.memoryUsage().rss;
   try {
     // Workers: in a real round they encrypt in parallel on their own machines; here in turn.
@@ -194,7 +194,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     aggregateMs = Math.min(aggregateMs, lastMs);
     let openMs: number;
     let maxError = 0;
-    let maxFraction = 0;
     try {
       const request = agg.openRequest();
       const t2 = performance.now();
@@ -211,7 +210,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         decryptor,
       });
       openMs = performance.now() - t2;
-      maxFraction = opened.maxFraction;
       for (let i = 0; i < valueCount; i++)
         maxError = Math.max(maxError, Math.abs((opened.sum[i] ?? NaN) - (plainSum[i] ?? 0)));
     } finally {
@@ -226,7 +224,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     // Split the coordinator's per-ciphertext cost: our unpack + checks vs SEAL's own load + add.
     const checkedLoadMs = best(() => {
       const t = performance.now();
-      for (const wire of sample) loadHeCiphertext(ctx, wire, plan.scaleBits).delete();
+      for (const wire of sample) loadHeCiphertext(ctx, wire).delete();
       return (performance.now() - t) / sample.length;
     });
     const unpackMs = best(() => {
@@ -248,7 +246,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       `opener: verify + decrypt + unpack ${openMs.toFixed(0)} ms (${(((valueCount / openMs) * 1000) / 1e6).toFixed(2)} M params/s)`,
     );
     log(
-      `precision: max |opened - plain| = ${maxError.toExponential(3)} (bound n*step = ${(workers * plan.step).toExponential(3)}), max slot fraction ${maxFraction.toFixed(3)}`,
+      `precision: max |opened - plain| = ${maxError.toExponential(3)} (bound n*step = ${(workers * plan.step).toExponential(3)}); decryption exact for any noise: ${plan.exactWorstCase}`,
     );
     const reference = await referenceBytesPerValue();
     log(
@@ -260,7 +258,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       workers,
       polyModulusDegree: params.polyModulusDegree,
       primeBits: BigInt(params.coeffModulus[0] ?? '0').toString(2).length,
-      scaleBits: plan.scaleBits,
+      plainModulusBits: plan.slotBits,
       valuesPerSlot: plan.valuesPerSlot,
       quantBits: plan.quantBits,
       ciphertexts: layout.ciphertextCount,
@@ -279,7 +277,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       openMs: Math.round(openMs),
       maxError,
       errorBound: workers * plan.step,
-      maxSlotFraction: round3(maxFraction),
       rssGrowthMiB: round3(rssGrowthMiB),
     };
   } finally {

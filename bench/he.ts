@@ -375,7 +375,7 @@ async function aggregationThroughput(
       opener.close();
     }
     const evaluator = ctx.seal.Evaluator(ctx.context);
-    const loaded = contributions[0]!.cts.slice(0, 64).map((w) => loadHeCiphertext(ctx, w, plan.scaleBits));
+    const loaded = contributions[0]!.cts.slice(0, 64).map((w) => loadHeCiphertext(ctx, w));
     let rawAddMs = Infinity;
     for (let pass = 0; pass < 3; pass++) {
       const t = performance.now();
@@ -389,7 +389,7 @@ async function aggregationThroughput(
     const sample = contributions[0]!.cts.slice(0, 64);
     for (let pass = 0; pass < 3; pass++) {
       const sealBytes = sample.map(unpackSealCiphertext);
-      const acc = loadHeCiphertext(ctx, sample[0]!, plan.scaleBits);
+      const acc = loadHeCiphertext(ctx, sample[0]!);
       const t = performance.now();
       for (const bytes of sealBytes.slice(1)) {
         const ct = ctx.seal.CipherText();

@@ -10,7 +10,7 @@
  *   DIR/operators/<name>/          one kit per operator (admin API, `aidoc workers`)
  *
  * Extension point: a {@link KitExtension} adds files and manifest entries to chosen kits. The homomorphic
- * encryption issue plugs in here: its extension creates the CKKS keys once per federation and gives the
+ * encryption issue plugs in here: its extension creates the HE keys once per federation and gives the
  * secret key to hospital (worker) kits only; the coordinator kit gets no key at all, which is what keeps
  * the coordinator from reading any single hospital's update.
  */
@@ -102,7 +102,7 @@ export interface ProvisionOptions {
    */
   force?: boolean;
   /**
-   * Kit extensions (e.g. CKKS keys for hospital kits).
+   * Kit extensions (e.g. HE keys for hospital kits).
    * @defaultValue none
    */
   extensions?: KitExtension[];

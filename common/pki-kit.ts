@@ -8,7 +8,7 @@
  * - `tls.key`  its private key (PKCS#8 PEM, mode 0600),
  * - `ca.crt`   the federation CA certificate, the only root the member trusts,
  * - `kit.json` the manifest below,
- * - any files a kit extension added (e.g. CKKS keys in hospital kits), listed under `extensions`.
+ * - any files a kit extension added (e.g. HE keys in hospital kits), listed under `extensions`.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';

@@ -3,7 +3,7 @@
  * round engine and a job runner. It holds no key that can decrypt anything and never dials a
  * hospital: workers dial in and pull their tasks.
  *
- * Secure aggregation is set up from the kit's manifest alone (`extensions.ckks`: the CKKS
+ * Secure aggregation is set up from the kit's manifest alone (`extensions.ckks`: the BGV
  * parameters and the hospitals' registered public keys). Nothing here reads a key file, and the
  * coordinator kit holds none that decrypts (privacy/he-kit.ts).
  */

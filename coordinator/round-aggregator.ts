@@ -3,7 +3,7 @@
  * Σ nᵢ·Δᵢ / Σ nᵢ that strategies consume. The round engine owns the loop and never looks inside:
  *
  * - the plain aggregator (here) adds decoded deltas into a running sum (`UpdateAccumulator`);
- * - the secure aggregator (`secure-aggregation.ts`) adds CKKS ciphertexts as they stream in and,
+ * - the secure aggregator (`secure-aggregation.ts`) adds BGV ciphertexts as they stream in and,
  *   when the round closes, has the attempt's opener decrypt the verified sum.
  *
  * So secure aggregation wraps the accumulation and the opening, the way Flower pairs a server
@@ -17,7 +17,7 @@ import type { ClientFailure } from './strategy.js';
 import { UpdateAccumulator } from './update-accumulator.js';
 import type { WorkerRecord } from './worker-registry.js';
 
-/** How a TRAIN task's update travels: float32 deltas, or CKKS ciphertexts. */
+/** How a TRAIN task's update travels: float32 deltas, or HE (BGV) ciphertexts ('ckks' on the wire). */
 export type UpdateEncoding = 'plain' | 'ckks';
 
 /** An extension-defined task setting (aidoc.v1 `TypedBlob`). */

@@ -12,7 +12,7 @@
  * round record and in the job's event stream, never exceptions that abort a round.
  *
  * How accepted updates become the mean delta is the job's `AggregationMode` (round-aggregator.ts):
- * plain deltas summed as they arrive, or — secure aggregation, on by default — CKKS ciphertexts
+ * plain deltas summed as they arrive, or — secure aggregation, on by default — BGV ciphertexts
  * summed as they arrive and opened by one participating worker. The loop is the same for both; an
  * aggregation that fails (the opener dropped or refused) is a recorded failure and a retried round.
  * The engine never sees records, and with secure aggregation never sees one worker's delta.

@@ -1,6 +1,6 @@
 /**
- * Secure aggregation on the coordinator: the `AggregationMode` that sums CKKS ciphertexts instead
- * of deltas, and the opener mailbox behind WorkerService.PullOpenRequest / PushOpenResult.
+ * Secure aggregation on the coordinator: the `AggregationMode` that sums homomorphic (BGV)
+ * ciphertexts instead of deltas, and the opener mailbox behind WorkerService.PullOpenRequest / PushOpenResult.
  *
  * Per attempt of a round (see docs/secure-aggregation.md for the protocol and why it is safe):
  *  1. `begin` names one selected worker the opener (seeded choice) and fixes the round setup every
@@ -85,7 +85,8 @@ export interface SecureAggregationOptions {
    */
   valueBound?: number;
   /**
-   * Quantized values per CKKS slot (2: 7.6 bytes per parameter; 1: exact to 37 bits at 15 bytes).
+   * Quantized values per plaintext coefficient (2: 20-bit values at 3.8 bytes per parameter; 1: 44-bit
+   * at 7.6 bytes; 3: 12-bit at 2.5 bytes; for up to 16 workers).
    * @defaultValue 2
    */
   valuesPerSlot?: 1 | 2 | 3;

@@ -168,7 +168,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
     vendors: ['demo-vendor'],
     coordinatorAddress: `127.0.0.1:${port}`,
     force: true,
-    // As `aidoc provision`: hospital kits get the CKKS keys, so the job below runs with secure
+    // As `aidoc provision`: hospital kits get the HE keys, so the job below runs with secure
     // aggregation (the default) and the coordinator never sees one hospital's update.
     extensions: provisionKitExtensions,
   });
@@ -298,7 +298,7 @@ export async function runFederatedDemo(o: DemoOptions): Promise<DemoSummary> {
         (privacy.mode === 'record'
           ? `record-level DP at epsilon ${privacy.epsilon} (delta 1e-5) per hospital`
           : 'no differential privacy') +
-        `, ${o.secureAggregation === false ? 'plain aggregation' : 'secure aggregation (CKKS)'}`,
+        `, ${o.secureAggregation === false ? 'plain aggregation' : 'secure aggregation (BGV)'}`,
     );
     await followJob(vendor, job!.jobId, o.json ? { out: () => {}, err: () => {} } : o.io, {
       json: false,

@@ -102,7 +102,7 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
       current.delete();
       sum[index] = undefined;
     } else {
-      const ct = loadHeCiphertext(ctx, wire, plan.scaleBits);
+      const ct = loadHeCiphertext(ctx, wire);
       try {
         evaluator.sub(current, ct, current);
       } finally {
@@ -193,7 +193,7 @@ export function createHeAggregator(options: HeAggregatorOptions): HeAggregator {
               );
             }
             if (index >= layout.ciphertextCount) reject(`more than ${layout.ciphertextCount} ciphertexts`);
-            const ct = loadHeCiphertext(ctx, wire, plan.scaleBits);
+            const ct = loadHeCiphertext(ctx, wire);
             digest.update(index, wire);
             addInto(index, ct);
             added.push(wire);

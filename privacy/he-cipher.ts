@@ -5,11 +5,15 @@
  * polynomial is uniformly random, so SEAL can send a 64-byte seed instead of it, which halves the
  * wire. The coordinator loads ciphertexts with the parameters alone: `loadHeCiphertext` is all it
  * needs, and it never sees a key.
+ *
+ * Plaintexts are built from and read back to coefficient vectors directly, through SEAL's own
+ * serialized form (node-seal exposes no coefficient setter): `Plaintext.loadArray` still runs
+ * SEAL's checks (every coefficient below t). No encoder is involved on either side.
  */
 import { makeError } from '../common/errors.js';
 import type { HeContext, HeSecretKey } from './he-context.js';
 import { deleteAll, noCompression } from './he-seal.js';
-import type { CipherText } from './he-seal.js';
+import type { CipherText, PlainText } from './he-seal.js';
 import { packSealCiphertext, unpackSealCiphertext } from './he-wire.js';
 
 /** Bits per coefficient on the wire: the bit length of the data prime. */
@@ -18,11 +22,21 @@ export function wireCoefficientBits(ctx: HeContext): number {
 }
 
 /**
- * Loads wire bytes into a new ciphertext and checks it was made under these parameters, at this
- * scale, as a fresh-or-summed two-polynomial CKKS ciphertext. Throws VERIFICATION_FAILED with the
- * reason otherwise. The caller owns (and must `delete()`) the result.
+ * SEAL 4.1's serialized plaintext: header (16 bytes), parms id (32), coefficient count (u64),
+ * scale (f64), then the data array: header (16), count (u64), coefficients (u64 each).
  */
-export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array, scaleBits: number): CipherText {
+const PLAIN_COUNT_AT = 16 + 32;
+const PLAIN_DATA_AT = PLAIN_COUNT_AT + 8 + 8 + 16 + 8;
+/** SEAL 4.1's serialized ciphertext members after the header: parms id, NTT flag, size, N, L, scale, correction factor. */
+const CIPHER_SCALE_AT = 16 + 32 + 1 + 8 * 3;
+const CIPHER_CORRECTION_AT = CIPHER_SCALE_AT + 8;
+
+/**
+ * Loads wire bytes into a new ciphertext and checks it was made under these parameters as a
+ * fresh-or-summed two-polynomial BGV ciphertext (NTT form, scale 1, correction factor 1). Throws
+ * VERIFICATION_FAILED with the reason otherwise. The caller owns (and must `delete()`) the result.
+ */
+export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array): CipherText {
   const sealBytes = unpackSealCiphertext(wire);
   const ct = ctx.seal.CipherText();
   try {
@@ -50,7 +64,12 @@ export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array, scaleBits: nu
     if (ct.polyModulusDegree !== ctx.params.polyModulusDegree) problems.push('ring degree differs');
     if (ct.coeffModulusSize !== 1) problems.push('modulus chain differs');
     if (!ct.isNttForm) problems.push('not in NTT form');
-    if (ct.scale !== 2 ** scaleBits) problems.push(`scale ${ct.scale}, expected 2^${scaleBits}`);
+    if (ct.scale !== 1) problems.push(`scale ${ct.scale}, expected 1`);
+    // node-seal has no getter for BGV's correction factor; SEAL's load has read it from these bytes.
+    // Anything but 1 would make SEAL rescale the sum it is added into.
+    const view = new DataView(sealBytes.buffer, sealBytes.byteOffset, sealBytes.byteLength);
+    const correction = view.getBigUint64(CIPHER_CORRECTION_AT, true);
+    if (correction !== 1n) problems.push(`correction factor ${correction}, expected 1`);
     if (ct.isTransparent) problems.push('transparent (not encrypted)');
     if (problems.length > 0) {
       throw makeError(`ciphertext rejected: ${problems.join('; ')}`, 'VERIFICATION_FAILED', { problems });
@@ -67,14 +86,14 @@ export function saveHeCiphertext(ctx: HeContext, ct: CipherText): Uint8Array {
   return packSealCiphertext(ct.saveArray(noCompression(ctx.seal)), wireCoefficientBits(ctx));
 }
 
-/** Encrypts slot vectors under the secret key; one per worker process, `delete()` when done. */
+/** Encrypts coefficient vectors under the secret key; one per worker process, `delete()` when done. */
 export interface HeEncryptor {
-  /** `slots.length` must be the slot count; values must be integers small enough for the plan. */
-  encrypt(slots: Float64Array): Uint8Array;
+  /** `coefficients.length` must be the slot count (N); each an integer in [0, t). */
+  encrypt(coefficients: Float64Array): Uint8Array;
   delete(): void;
 }
 
-export function createHeEncryptor(ctx: HeContext, secretKey: HeSecretKey, scaleBits: number): HeEncryptor {
+export function createHeEncryptor(ctx: HeContext, secretKey: HeSecretKey): HeEncryptor {
   const { seal } = ctx;
   // node-seal's Encryptor constructor insists on a public key. It is derived here from the secret
   // key only to satisfy that signature, never used (only encryptSymmetric is called) and freed at
@@ -83,53 +102,93 @@ export function createHeEncryptor(ctx: HeContext, secretKey: HeSecretKey, scaleB
   const publicKey = keygen.createPublicKey();
   const encryptor = seal.Encryptor(ctx.context, publicKey, secretKey.key);
   deleteAll(publicKey, keygen);
-  const encoder = seal.CKKSEncoder(ctx.context);
-  const plain = seal.PlainText();
-  const scale = 2 ** scaleBits;
+  const plain = seal.PlainText({ coeffCount: ctx.slotCount });
+  // SEAL's bytes of an all-zero plaintext of N coefficients: the coefficients are written into a
+  // copy of it (aligned, so they can be written as 32-bit halves).
+  plain.setZero();
+  const template = plain.saveArray(noCompression(seal));
+  const bytes = new Uint8Array(new ArrayBuffer(template.length));
+  bytes.set(template);
+  const words = new Uint32Array(bytes.buffer, PLAIN_DATA_AT, ctx.slotCount * 2);
+  const t = ctx.plainModulus;
   const bits = wireCoefficientBits(ctx);
   return {
-    encrypt(slots) {
-      if (slots.length !== ctx.slotCount) {
-        throw makeError('slot vector has the wrong length', 'INVALID_ARGUMENT', {
-          length: slots.length,
+    encrypt(coefficients) {
+      if (coefficients.length !== ctx.slotCount) {
+        throw makeError('coefficient vector has the wrong length', 'INVALID_ARGUMENT', {
+          length: coefficients.length,
           slotCount: ctx.slotCount,
         });
       }
-      encoder.encode(slots, scale, plain);
-      const serializable = encryptor.encryptSymmetricSerializable(plain);
+      for (let i = 0; i < coefficients.length; i++) {
+        const v = coefficients[i] ?? NaN;
+        if (!(v >= 0 && v < t) || !Number.isInteger(v)) {
+          throw makeError('coefficient is not an integer in [0, t)', 'INVALID_ARGUMENT', { index: i });
+        }
+        const hi = Math.floor(v / 4294967296);
+        words[2 * i] = v - hi * 4294967296;
+        words[2 * i + 1] = hi;
+      }
       try {
-        return packSealCiphertext(serializable.saveArray(noCompression(seal)), bits);
+        plain.loadArray(ctx.context, bytes);
+        const serializable = encryptor.encryptSymmetricSerializable(plain);
+        try {
+          return packSealCiphertext(serializable.saveArray(noCompression(seal)), bits);
+        } finally {
+          serializable.delete();
+        }
       } finally {
-        serializable.delete();
+        words.fill(0);
       }
     },
     delete() {
-      deleteAll(plain, encoder, encryptor);
+      deleteAll(plain, encryptor);
     },
   };
 }
 
-/** Decrypts ciphertexts to slot vectors; only a key holder (a hospital) can make one. */
+/** Reads a plaintext's coefficients (SEAL drops trailing zero coefficients: they come back as 0). */
+function readCoefficients(ctx: HeContext, plain: PlainText, out: Float64Array): void {
+  const saved = plain.saveArray(noCompression(ctx.seal));
+  const view = new DataView(saved.buffer, saved.byteOffset, saved.byteLength);
+  const count = Number(view.getBigUint64(PLAIN_COUNT_AT, true));
+  if (count > out.length || PLAIN_DATA_AT + count * 8 > saved.byteLength) {
+    throw makeError('decrypted plaintext has an unexpected size', 'INTERNAL', { count });
+  }
+  for (let i = 0; i < count; i++) {
+    const at = PLAIN_DATA_AT + 8 * i;
+    out[i] = view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
+  }
+  out.fill(0, count);
+  saved.fill(0);
+}
+
+/** Decrypts ciphertexts to coefficient vectors; only a key holder (a hospital) can make one. */
 export interface HeDecryptor {
   /** Loads (with all checks) and decrypts wire bytes. */
   decrypt(wire: Uint8Array): Float64Array;
-  /** Decrypts an already-loaded ciphertext. */
+  /** Decrypts an already-loaded ciphertext: N coefficients, integers in [0, t). */
   decryptCiphertext(ct: CipherText): Float64Array;
   delete(): void;
 }
 
-export function createHeDecryptor(ctx: HeContext, secretKey: HeSecretKey, scaleBits: number): HeDecryptor {
+export function createHeDecryptor(ctx: HeContext, secretKey: HeSecretKey): HeDecryptor {
   const { seal } = ctx;
   const decryptor = seal.Decryptor(ctx.context, secretKey.key);
-  const encoder = seal.CKKSEncoder(ctx.context);
   const plain = seal.PlainText();
   const decryptCiphertext = (ct: CipherText): Float64Array => {
     decryptor.decrypt(ct, plain);
-    return Float64Array.from(encoder.decode(plain));
+    const out = new Float64Array(ctx.slotCount);
+    try {
+      readCoefficients(ctx, plain, out);
+    } finally {
+      plain.setZero();
+    }
+    return out;
   };
   return {
     decrypt(wire) {
-      const ct = loadHeCiphertext(ctx, wire, scaleBits);
+      const ct = loadHeCiphertext(ctx, wire);
       try {
         return decryptCiphertext(ct);
       } finally {
@@ -138,7 +197,7 @@ export function createHeDecryptor(ctx: HeContext, secretKey: HeSecretKey, scaleB
     },
     decryptCiphertext,
     delete() {
-      deleteAll(plain, encoder, decryptor);
+      deleteAll(plain, decryptor);
     },
   };
 }

@@ -1,27 +1,34 @@
 /**
- * CKKS parameters, context and keys for secure aggregation by addition only.
+ * BGV parameters, context and keys for secure aggregation by addition only, with the values packed
+ * straight into the plaintext polynomial's coefficients.
  *
- * Why these parameters. The coordinator only ever adds ciphertexts, so no multiplication depth, no
- * rescaling and no key switching are needed: the whole coefficient modulus is ONE 60-bit prime (SEAL's
- * largest), with no special prime. A ciphertext is then two polynomials of N coefficients mod that
- * prime; with seeded symmetric encryption only the first travels (the second is re-derived from a
- * 64-byte seed), so the wire cost is N * 60 bits for N/2 real slots, i.e. 15 bytes per slot however
- * large N is. N = 4096 is the smallest degree whose 128-bit-security budget (109 bits, HE standard)
- * holds a 60-bit modulus; a 60-bit modulus would even be secure at N = 2048 (budget 54 bits) only if
- * shrunk to 54 bits, which costs 6 bits of precision per slot, so 4096 is the default (8192 is
- * accepted and changes nothing per slot, only the granularity).
+ * Why BGV with coefficient packing. The coordinator only ever adds ciphertexts, so no
+ * multiplication depth, no rescaling and no key switching are needed: the whole coefficient
+ * modulus is ONE 60-bit prime q (SEAL's largest), with no special prime. A BGV plaintext is a
+ * polynomial with N coefficients mod the plain modulus t, and a sum of ciphertexts decrypts to the
+ * coefficient-wise sum mod t, exactly (no approximation, no rounding). Writing the packed values
+ * directly as coefficients needs no encoder at all (CKKS needed an FFT on both sides) and uses all
+ * N coefficients (CKKS gave N/2 real slots for the same ciphertext): twice the values per
+ * ciphertext, so half the encryptions, half the bytes and half the coordinator's loads.
  *
- * Precision budget (see docs/secure-aggregation.md for the derivation and measurements). A slot
- * holds an integer; the sum of W workers' encryptions decodes to that integer plus Gaussian noise of
- * standard deviation sigma = sqrt(N/2) * 3.21 * sqrt(W) / scale (fresh encryption error 3.2 per
- * coefficient, plus encoding rounding, seen through the canonical embedding). The scale is the
- * smallest power of two that puts 0.5 (the rounding threshold) `failureSigmas` standard deviations
- * away, so rounding recovers the integer exactly except with probability ~exp(-failureSigmas^2/2)
- * per slot. The integer itself may use whatever is left of the modulus: the decoded coefficients
- * are bounded by scale * |slot| and must stay below q/2 ~ 2^59 (one bit kept as margin), so a
- * slot sum carries floor(59 - log2 scale - log2 W) bits; each worker's slot carries that many
- * bits less log2 W. Those bits are split into `valuesPerSlot` digits, and each digit keeps
- * log2 W bits of headroom so the sum of W digits never carries into the next one.
+ * With seeded symmetric encryption only the first polynomial travels (the second is re-derived from
+ * a 64-byte seed), so the wire cost is N * 60 bits for N coefficients. N = 4096 is the smallest
+ * degree whose 128-bit-security budget (109 bits, HE standard) holds a 60-bit modulus (8192 is
+ * accepted and changes nothing per coefficient, only the granularity).
+ *
+ * t is a prime congruent to 1 mod 2N. Any t coprime to q would do for coefficient packing, but
+ * node-seal's WebAssembly build cannot catch the exception SEAL throws internally while probing a
+ * t that is not NTT-friendly, so such a context fails to build; a prime t also makes the
+ * verification pads (he-tag.ts) uniform in a field.
+ *
+ * Precision budget (see docs/secure-aggregation.md for the derivation). A fresh encryption
+ * decrypts as m + t * e (mod q) with |m| <= t/2 (SEAL lifts coefficients to (-t/2, t/2]) and e
+ * SEAL's noise, |e| <= 21 per coefficient (centered binomial, standard deviation 3.24). A sum of W
+ * decrypts exactly as long as W * t/2 + t * |sum of e| < q/2, i.e. |sum of e| < q/(2t) - W/2. With
+ * q ~ 2^60 and t ~ 2^49 that limit is ~1000: a hard guarantee up to 47 workers (21 * W), and
+ * `failureSigmas` (12) standard deviations of room for up to several hundred. A coefficient carries
+ * floor(log2 t) bits (48 by default), split into `valuesPerSlot` digits, each keeping log2 W bits
+ * of headroom so the sum of W digits never carries into the next one.
  *
  * Key custody: `generateHeSecretKey` runs at provisioning; hospitals receive the serialized secret
  * key. The coordinator needs nothing but `HeParams` (no key of any kind) to load and add
@@ -30,17 +37,19 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AidocError, assertArgument, makeError } from '../common/errors.js';
-import { ckksScheme, deleteAll, loadSeal, noCompression, security128 } from './he-seal.js';
+import { bgvScheme, deleteAll, loadSeal, noCompression, security128 } from './he-seal.js';
 import type { Context, Modulus, SEALLibrary, SecretKey } from './he-seal.js';
 
-/** Federation-wide CKKS parameters: what provisioning writes into every kit, coordinator's included. */
+/** Federation-wide BGV parameters: what provisioning writes into every kit, coordinator's included. */
 export interface HeParams {
-  readonly scheme: 'ckks';
-  readonly version: 1;
-  /** Ring degree N; a ciphertext has N/2 slots. */
+  readonly scheme: 'bgv';
+  readonly version: 2;
+  /** Ring degree N; a ciphertext carries N plaintext coefficients. */
   readonly polyModulusDegree: number;
   /** The coefficient-modulus primes, decimal (one prime: additions only). */
   readonly coeffModulus: readonly string[];
+  /** The plain modulus t, decimal: a prime, 1 mod 2N, well below the coefficient modulus. */
+  readonly plainModulus: string;
   /** Classical security level in bits, checked by SEAL against the HE standard. */
   readonly securityLevel: 128;
 }
@@ -57,16 +66,24 @@ export interface HeParamsOptions {
    * @defaultValue 60
    */
   primeBits?: number;
+  /**
+   * Bits of the plain modulus t (a prime). Each bit taken from q / (2t) halves the noise room of a
+   * sum; the default leaves 11 bits (exact sums of up to 47 contributions, whatever the noise).
+   * @defaultValue primeBits - 11 (49 for a 60-bit q)
+   */
+  plainBits?: number;
 }
 
 const heParamsSchema = z.object({
-  scheme: z.literal('ckks'),
-  version: z.literal(1),
+  scheme: z.literal('bgv'),
+  version: z.literal(2),
   polyModulusDegree: z.union([z.literal(2048), z.literal(4096), z.literal(8192), z.literal(16384)]),
   coeffModulus: z
     .array(z.string().regex(/^[1-9][0-9]{0,19}$/))
     .min(1)
     .max(1),
+  // At most 2^53: pads and packed sums are exact in doubles.
+  plainModulus: z.string().regex(/^[1-9][0-9]{0,15}$/),
   securityLevel: z.literal(128),
 });
 
@@ -88,19 +105,27 @@ export async function createHeParams(options: HeParamsOptions = {}): Promise<HeP
       primeBits,
     },
   );
+  const plainBits = options.plainBits ?? primeBits - 11;
+  assertArgument(
+    Number.isInteger(plainBits) && plainBits >= 20 && plainBits <= Math.min(50, primeBits - 6),
+    'plainBits must be 20..50 and at least 6 bits below primeBits',
+    { plainBits, primeBits },
+  );
   const seal = await loadSeal();
   const primes = seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from([primeBits]));
+  const plain = seal.PlainModulus.Batching(polyModulusDegree, plainBits);
   try {
     const values = primes.toArray() as BigUint64Array;
     return {
-      scheme: 'ckks',
-      version: 1,
+      scheme: 'bgv',
+      version: 2,
       polyModulusDegree,
       coeffModulus: Array.from(values, (v) => v.toString()),
+      plainModulus: plain.value.toString(),
       securityLevel: 128,
     };
   } finally {
-    primes.delete();
+    deleteAll(primes, plain);
   }
 }
 
@@ -111,6 +136,7 @@ export function serializeHeParams(params: HeParams): Uint8Array {
     version: params.version,
     polyModulusDegree: params.polyModulusDegree,
     coeffModulus: [...params.coeffModulus],
+    plainModulus: params.plainModulus,
     securityLevel: params.securityLevel,
   };
   return new TextEncoder().encode(JSON.stringify(canonical));
@@ -126,9 +152,14 @@ export function parseHeParams(bytes: Uint8Array): HeParams {
   }
   const parsed = heParamsSchema.safeParse(json);
   if (!parsed.success) {
-    throw makeError('HE parameters are malformed', 'INVALID_ARGUMENT', {
-      problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-    });
+    const legacy = (json as { scheme?: unknown } | null)?.scheme === 'ckks';
+    throw makeError(
+      legacy
+        ? 'HE parameters are CKKS (version 1); secure aggregation now uses BGV: re-provision the federation'
+        : 'HE parameters are malformed',
+      'INVALID_ARGUMENT',
+      { problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
+    );
   }
   return parsed.data;
 }
@@ -143,10 +174,12 @@ export interface HeContext {
   readonly seal: SEALLibrary;
   readonly context: Context;
   readonly params: HeParams;
-  /** Real slots per ciphertext (N/2). */
+  /** Plaintext coefficients per ciphertext (N); each carries one packed "slot". */
   readonly slotCount: number;
   /** The single data prime q. */
   readonly modulus: bigint;
+  /** The plain modulus t (< 2^53, so exact as a number). */
+  readonly plainModulus: number;
   /** SEAL's parms id of the data level: a ciphertext under other parameters has another. */
   readonly parmsId: readonly bigint[];
   /** The modulus chain has one level: every ciphertext SEAL accepts is at `parmsId`. */
@@ -158,9 +191,10 @@ export interface HeContext {
 export async function createHeContext(params: HeParams): Promise<HeContext> {
   const checked = parseHeParams(serializeHeParams(params));
   const seal = await loadSeal();
-  const parms = seal.EncryptionParameters(ckksScheme(seal));
+  const parms = seal.EncryptionParameters(bgvScheme(seal));
   const primes = seal.Vector();
   const moduli: Modulus[] = [];
+  let plain: Modulus | undefined;
   let context: Context | undefined;
   try {
     parms.setPolyModulusDegree(checked.polyModulusDegree);
@@ -168,6 +202,20 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
     // node-seal's typings say VectorTypes, but a 'Modulus' vector is built from Modulus instances.
     primes.from(moduli.map((m) => m.instance as unknown) as unknown as BigUint64Array, 'Modulus');
     parms.setCoeffModulus(primes);
+    const t = BigInt(checked.plainModulus);
+    const q = BigInt(checked.coeffModulus[0] ?? '0');
+    if (t < 3n || t % BigInt(2 * checked.polyModulusDegree) !== 1n || t * 64n > q) {
+      throw makeError(
+        'HE plain modulus must be a prime, 1 mod 2N, at least 6 bits below the coefficient modulus',
+        'INVALID_ARGUMENT',
+        { params: checked },
+      );
+    }
+    plain = seal.Modulus(t);
+    if (!plain.isPrime) {
+      throw makeError('HE plain modulus is not prime', 'INVALID_ARGUMENT', { params: checked });
+    }
+    parms.setPlainModulus(plain);
     context = seal.Context(parms, true, security128(seal));
     if (!context.parametersSet()) {
       throw makeError(
@@ -189,8 +237,9 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
       seal,
       context: ctx,
       params: checked,
-      slotCount: checked.polyModulusDegree / 2,
+      slotCount: checked.polyModulusDegree,
       modulus: BigInt(checked.coeffModulus[0] ?? '0'),
+      plainModulus: Number(checked.plainModulus),
       parmsId,
       singleLevel,
       delete: () => ctx.delete(),
@@ -201,7 +250,7 @@ export async function createHeContext(params: HeParams): Promise<HeContext> {
     // SEAL throws raw C++ exceptions (numbers) for parameters it cannot use.
     throw makeError('HE parameters rejected by SEAL', 'INVALID_ARGUMENT', { params: checked }, e);
   } finally {
-    deleteAll(parms, primes, ...moduli);
+    deleteAll(parms, primes, plain, ...moduli);
   }
 }
 
@@ -239,8 +288,10 @@ export function loadHeSecretKey(ctx: HeContext, bytes: Uint8Array): HeSecretKey 
   return { key, delete: () => key.delete() };
 }
 
-/** Standard deviation of SEAL's fresh-encryption error per coefficient, with encoding rounding. */
-const FRESH_NOISE_SIGMA = Math.sqrt(3.2 * 3.2 + 1 / 12);
+/** SEAL's fresh-encryption noise per coefficient: centered binomial, standard deviation sqrt(21/2). */
+const FRESH_NOISE_SIGMA = Math.sqrt(21 / 2);
+/** ... and its largest magnitude (SEAL's clipped-normal alternative is bounded by 19.2). */
+const FRESH_NOISE_MAX = 21;
 
 export interface HePrecisionOptions {
   /**
@@ -249,8 +300,8 @@ export interface HePrecisionOptions {
    */
   maxWorkers?: number;
   /**
-   * Quantized values packed into one slot (1 = 37-bit quantization at 16 bytes per value;
-   * 2 = 16-bit at 7.6 bytes; 3 = 9-bit at 5 bytes, for W = 16 and N = 4096).
+   * Quantized values packed into one plaintext coefficient ("slot"): 1 = 44-bit quantization at
+   * 7.6 bytes per value; 2 = 20-bit at 3.8 bytes; 3 = 12-bit at 2.5 bytes (W = 16, default t).
    * @defaultValue 2
    */
   valuesPerSlot?: 1 | 2 | 3;
@@ -260,12 +311,13 @@ export interface HePrecisionOptions {
    */
   valueBound: number;
   /**
-   * Slots per ciphertext reserved for verification tags (each carries `slotBits` random bits).
+   * Coefficients per ciphertext reserved for verification tags (each carries a pad uniform mod t).
    * @defaultValue 4
    */
   tagSlots?: number;
   /**
-   * Standard deviations of decryption noise between a slot's value and the rounding threshold.
+   * Standard deviations of summed encryption noise that must fit below the decryption limit when
+   * the noise's hard bound (21 per contribution) does not.
    * @defaultValue 12
    */
   failureSigmas?: number;
@@ -277,9 +329,9 @@ export interface HePrecisionPlan {
   readonly valuesPerSlot: number;
   readonly valueBound: number;
   readonly tagSlots: number;
-  /** log2 of the CKKS scale. */
-  readonly scaleBits: number;
-  /** Bits of one worker's slot: the slot is an integer in [0, 2^slotBits), padded mod 2^slotBits. */
+  /** The plain modulus t: slots are padded, summed and unpadded mod t. */
+  readonly plainModulus: number;
+  /** Bits of a slot's payload: a packed slot is an integer in [0, 2^slotBits), 2^slotBits <= t. */
   readonly slotBits: number;
   /** Bits per digit (one packed value, with headroom for the sum). */
   readonly digitBits: number;
@@ -287,8 +339,13 @@ export interface HePrecisionPlan {
   readonly quantBits: number;
   /** Quantization step: one unit of a digit, in value units. */
   readonly step: number;
-  /** Standard deviation of a decoded slot sum around its integer at maxWorkers (integer units). */
-  readonly noiseSigma: number;
+  /**
+   * Largest |sum of encryption noise| per coefficient that still decrypts exactly:
+   * floor(q / (2t) - maxWorkers / 2).
+   */
+  readonly noiseLimit: number;
+  /** Whether even the worst-case noise of maxWorkers contributions (21 each) fits: exact with certainty. */
+  readonly exactWorstCase: boolean;
   /** Worst-case error of one value of an opened sum of n contributions is n * step (clamping aside). */
   readonly sumErrorPerContribution: number;
 }
@@ -316,22 +373,22 @@ export function planHePrecision(params: HeParams, options: HePrecisionOptions): 
   });
   assertArgument(failureSigmas >= 6 && failureSigmas <= 40, 'failureSigmas must be 6..40', { failureSigmas });
 
-  const n = params.polyModulusDegree;
-  const primeBits = Math.floor(Math.log2(Number(BigInt(params.coeffModulus[0] ?? '0')))) + 1;
+  const q = Number(BigInt(params.coeffModulus[0] ?? '0'));
+  const t = Number(params.plainModulus);
   const workerBits = Math.ceil(Math.log2(maxWorkers));
-  const sigmaAtScale1 = Math.sqrt(n / 2) * FRESH_NOISE_SIGMA * Math.sqrt(maxWorkers);
-  const scaleBits = Math.ceil(Math.log2((failureSigmas * sigmaAtScale1) / 0.5));
-  // |decoded coefficient| <= scale * |slot sum| <= 2^(scaleBits + workerBits + slotBits - 1) < 2^(primeBits - 2)
-  const sumBits = primeBits - 1 - scaleBits - workerBits;
-  const digitBits = Math.floor(sumBits / valuesPerSlot);
+  // 2^slotBits <= t: a sum of payloads below 2^slotBits is recovered exactly from its value mod t.
+  const slotBits = Math.floor(Math.log2(t));
+  const digitBits = Math.floor(slotBits / valuesPerSlot);
   const quantBits = digitBits - workerBits;
-  const slotBits = digitBits * valuesPerSlot;
-  if (quantBits < 4 || slotBits > 52 - workerBits || slotBits < 24) {
+  // Decryption of a sum of W is exact iff |sum of m| + t * |sum of e| < q/2, with |m| <= t/2.
+  const noiseLimit = Math.floor(q / (2 * t) - maxWorkers / 2);
+  const exactWorstCase = FRESH_NOISE_MAX * maxWorkers < noiseLimit;
+  const noiseFits = exactWorstCase || failureSigmas * FRESH_NOISE_SIGMA * Math.sqrt(maxWorkers) < noiseLimit;
+  if (quantBits < 4 || !noiseFits || digitBits * valuesPerSlot > 52) {
     throw makeError('no usable precision for these HE parameters and options', 'INVALID_ARGUMENT', {
-      primeBits,
-      scaleBits,
       slotBits,
       quantBits,
+      noiseLimit,
       maxWorkers,
       valuesPerSlot,
     });
@@ -342,12 +399,13 @@ export function planHePrecision(params: HeParams, options: HePrecisionOptions): 
     valuesPerSlot,
     valueBound,
     tagSlots,
-    scaleBits,
-    slotBits,
+    plainModulus: t,
+    slotBits: digitBits * valuesPerSlot,
     digitBits,
     quantBits,
     step,
-    noiseSigma: sigmaAtScale1 / 2 ** scaleBits,
+    noiseLimit,
+    exactWorstCase,
     sumErrorPerContribution: step,
   };
 }

@@ -169,7 +169,7 @@ export function heSetupDigest(params: HeParams, plan: HePrecisionPlan, layout: H
         plan.valuesPerSlot,
         plan.valueBound,
         plan.tagSlots,
-        plan.scaleBits,
+        plan.plainModulus,
         plan.slotBits,
         plan.digitBits,
         plan.quantBits,
@@ -202,7 +202,7 @@ export interface EncryptHeContributionOptions {
    */
   random?: HeRandom;
   /**
-   * A long-lived encryptor (made with the same secret key and plan.scaleBits) to reuse across
+   * A long-lived encryptor (made with the same secret key) to reuse across
    * rounds; building one derives a public key, which costs time and a little WASM heap.
    * @defaultValue a fresh one, deleted before returning
    */
@@ -245,11 +245,11 @@ export async function encryptHeContribution(
   const packer = createHePacker(
     plan,
     layout,
-    createPadStream(seed, padBinding(identity), plan.slotBits),
+    createPadStream(seed, padBinding(identity), plan.plainModulus),
     random,
   );
   seed.fill(0);
-  const encryptor = options.encryptor ?? createHeEncryptor(ctx, secretKey, plan.scaleBits);
+  const encryptor = options.encryptor ?? createHeEncryptor(ctx, secretKey);
   const slots = new Float64Array(ctx.slotCount);
   const digest = createCiphertextDigest();
   const ciphertexts: Uint8Array[] = [];

@@ -2,13 +2,14 @@
  * Key custody for secure aggregation: what `aidoc provision` puts into which kit, and how each
  * side reads its part back.
  *
- * Once per federation the `ckks` kit extension generates the CKKS parameters and ONE secret key, and
+ * Once per federation the `ckks` kit extension (the name predates the move from CKKS to BGV; it
+ * names secure aggregation's material) generates the BGV parameters and ONE secret key, and
  * for every hospital an Ed25519 signing key pair (contributions are signed with it) and an X25519 key
  * pair (contributions seal their verification tags to the opener with it). Then:
  *
  * | kit          | gets                                                                          |
  * | ------------ | ----------------------------------------------------------------------------- |
- * | hospital     | parameters, the registry of public keys, the CKKS secret key, its own signing |
+ * | hospital     | parameters, the registry of public keys, the BGV secret key, its own signing  |
  * |              | key and its own X25519 private key (secret files, mode 0600)                  |
  * | coordinator  | parameters and the registry of public keys: nothing that decrypts             |
  * | vendor, op.  | nothing                                                                       |
@@ -89,7 +90,7 @@ export interface HePublicSetup {
 /** A hospital's whole HE material (from its kit). */
 export interface HeWorkerMaterial extends HePublicSetup {
   readonly workerId: string;
-  /** Serialized CKKS secret key (load it into a context with `loadHeSecretKey`). */
+  /** Serialized BGV secret key (load it into a context with `loadHeSecretKey`). */
   readonly secretKey: Uint8Array;
   readonly signingKey: KeyObject;
   readonly openerPrivateKey: KeyObject;

@@ -12,10 +12,10 @@
  *     opened sums can never differ by one hospital's update. A request refused after decryption
  *     also uses up the round (one decryption-backed answer per round, no validity oracle);
  *  3. after subtracting the claimed contributions' pads (from their sealed tag seeds), every tag
- *     slot of every ciphertext is exactly 0, every slot decodes to an integer, and every digit is
- *     within what n contributions can produce. A single worker's ciphertext, a doubled, scaled,
- *     partial or substituted sum, or a replayed ciphertext from another round leaves a non-zero
- *     tag (probability of passing: 2^-(tagSlots * slotBits) per ciphertext).
+ *     slot of every ciphertext is exactly 0 and every digit is within what n contributions can
+ *     produce. A single worker's ciphertext, a doubled, scaled, partial or substituted sum, or a
+ *     replayed ciphertext from another round leaves a non-zero tag (probability of passing: 1/t
+ *     per tag slot, t the ~49-bit plain modulus; t^-tagSlots for whole-ciphertext combinations).
  * Only then it returns the plaintext sum. Why this is enough, and what trust remains, is in
  * docs/secure-aggregation.md.
  */
@@ -86,7 +86,7 @@ export interface VerifyAndOpenOptions {
   minWorkers: number;
   ledger: HeOpenerLedger;
   /**
-   * A long-lived decryptor (same secret key, plan.scaleBits) to reuse across rounds.
+   * A long-lived decryptor (same secret key) to reuse across rounds.
    * @defaultValue a fresh one, deleted before returning
    */
   decryptor?: HeDecryptor;
@@ -98,11 +98,6 @@ export interface HeOpenResult {
   readonly sum: Float64Array;
   /** Worker ids in the sum, in request order. */
   readonly contributors: readonly string[];
-  /**
-   * Largest distance of a decoded slot from its integer (health of the precision budget). Local
-   * diagnostics only: it is a statistic of decryption noise, so it must not be sent anywhere.
-   */
-  readonly maxFraction: number;
 }
 
 /** Why the opener refused: stable values in `error.info.reason`. */
@@ -122,7 +117,6 @@ export type HeOpenRefusal =
   | 'ciphertext-count'
   | 'ciphertext'
   | 'tag-mismatch'
-  | 'not-integer'
   | 'range';
 
 function refuse(reason: HeOpenRefusal, message: string, info: Record<string, unknown> = {}): never {
@@ -135,9 +129,6 @@ function refuse(reason: HeOpenRefusal, message: string, info: Record<string, unk
     },
   );
 }
-
-/** Largest |decoded - integer| the opener accepts (honest sums stay below ~6 noiseSigma). */
-const MAX_FRACTION = 0.4;
 
 export async function verifyAndOpen(
   request: HeOpenRequest,
@@ -235,14 +226,12 @@ export async function verifyAndOpen(
           workerId: c.header.workerId,
         });
       }
-      const stream = createPadStream(seed, padBinding(c.header), plan.slotBits);
+      const stream = createPadStream(seed, padBinding(c.header), plan.plainModulus);
       seed.fill(0);
       return stream;
     });
-    const decryptor = options.decryptor ?? createHeDecryptor(ctx, options.secretKey, plan.scaleBits);
+    const decryptor = options.decryptor ?? createHeDecryptor(ctx, options.secretKey);
     const padSum = new Float64Array(layout.slotCount);
-    const pad = new Float64Array(layout.slotCount);
-    let maxFraction = 0;
     let badTagSlots = 0;
     let badDigits = 0;
     try {
@@ -259,13 +248,9 @@ export async function verifyAndOpen(
           });
         }
         padSum.fill(0);
-        for (const p of pads) {
-          p.next(pad);
-          for (let j = 0; j < pad.length; j++) padSum[j] = (padSum[j] ?? 0) + (pad[j] ?? 0);
-        }
+        for (const p of pads) p.addNext(padSum);
         const check = unpackSum(plan, layout, index, n, decoded, padSum, sum);
         decoded.fill(0);
-        maxFraction = Math.max(maxFraction, check.maxFraction);
         badTagSlots += check.badTagSlots;
         badDigits += check.badDigits;
         if (index % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -279,13 +264,10 @@ export async function verifyAndOpen(
         badTagSlots,
       });
     }
-    // No noise statistic goes into the refusal: decryption noise of a crafted ciphertext is what
-    // key-recovery attacks on CKKS (Li-Micciancio, IND-CPA-D) feed on.
-    if (maxFraction > MAX_FRACTION) refuse('not-integer', 'the aggregate does not decode to integers');
     if (badDigits > 0) refuse('range', 'the aggregate holds values no honest sum can', { badDigits });
     await ledger.commit(request.jobId, request.round, [...nonces]);
     opened = true;
-    return { sum, contributors: contributions.map((c) => c.header.workerId), maxFraction };
+    return { sum, contributors: contributions.map((c) => c.header.workerId) };
   } finally {
     if (!opened) {
       sum.fill(0);

@@ -1,5 +1,5 @@
 /**
- * Packing a flat weight vector into CKKS slot vectors, and unpacking an opened sum.
+ * Packing a flat weight vector into BGV plaintext coefficients ("slots"), and unpacking an opened sum.
  *
  * Quantization: each value x is clamped to [-B, B] (B = plan.valueBound) and mapped to an integer
  * q in [0, 2^quantBits - 1] by stochastic rounding of (x + B) / step, step = 2B / (2^quantBits - 1),
@@ -7,12 +7,12 @@
  *
  * Packing: `valuesPerSlot` (K) integers share a slot as digits of base 2^digitBits, where
  * digitBits = quantBits + ceil(log2 maxWorkers): the sum of up to maxWorkers digits never carries.
- * A slot is therefore an integer P < 2^slotBits (slotBits = K * digitBits); CKKS carries integers
- * exactly because the plan's scale keeps decryption noise far below 0.5 (see he-context.ts).
+ * A slot is therefore an integer P < 2^slotBits (slotBits = K * digitBits, 2^slotBits <= t), and a
+ * sum of n slots stays below 2^slotBits too, so it is recovered exactly from its value mod t (BGV
+ * sums are exact mod t; see he-context.ts).
  *
- * Verification pads (he-tag.ts): the worker encrypts (P + pad) mod 2^slotBits, centered by
- * -2^(slotBits-1) to halve the magnitude CKKS must hold. Each ciphertext's last `tagSlots` slots,
- * and any slot past the end of the vector, carry P = 0.
+ * Verification pads (he-tag.ts): the worker encrypts (P + pad) mod t. Each ciphertext's last
+ * `tagSlots` slots, and any slot past the end of the vector, carry P = 0.
  *
  * Slot layout: ciphertext c holds values [c*D*K, (c+1)*D*K) where D = slotCount - tagSlots; data
  * slot j holds values base + j*K + k as digit k.
@@ -54,7 +54,7 @@ export function createHeLayout(plan: HePrecisionPlan, slotCount: number, valueCo
 /** Reusable scratch for one worker's packing (avoids per-ciphertext allocation). */
 export interface HePacker {
   /**
-   * Fills `out` (length slotCount) with ciphertext `index`'s centered slot values. Must be called
+   * Fills `out` (length slotCount) with ciphertext `index`'s padded slot values. Must be called
    * for index 0, 1, ... in order: the pad stream is sequential. Returns how many values were clamped.
    */
   pack(values: ArrayLike<number>, index: number, out: Float64Array): number;
@@ -68,8 +68,7 @@ export function createHePacker(
 ): HePacker {
   const { slotCount, dataSlotsPerCiphertext: d, valuesPerSlot: k } = layout;
   const digit = 2 ** plan.digitBits;
-  const modulus = 2 ** plan.slotBits;
-  const half = 2 ** (plan.slotBits - 1);
+  const modulus = plan.plainModulus;
   const qMax = 2 ** plan.quantBits - 1;
   const bound = plan.valueBound;
   const invStep = qMax / (2 * bound);
@@ -116,8 +115,9 @@ export function createHePacker(
             payload = payload * digit + q;
           }
         }
-        const padded = (payload + (pads[j] ?? 0)) % modulus;
-        out[j] = padded - half;
+        // payload < 2^slotBits <= t and pad < t: one conditional subtraction reduces mod t.
+        const padded = payload + (pads[j] ?? 0);
+        out[j] = padded >= modulus ? padded - modulus : padded;
       }
       return clamped;
     },
@@ -126,17 +126,19 @@ export function createHePacker(
 
 /** What the opener learns about one decrypted ciphertext of a claimed sum. */
 export interface HeUnpackCheck {
-  /** Largest distance of a decoded slot from its integer (honest sums: a few tenths of noiseSigma). */
-  readonly maxFraction: number;
   /** Tag slots and unused slots that did not come out exactly zero. */
   readonly badTagSlots: number;
-  /** Digits outside [0, n * (2^quantBits - 1)]: impossible for the exact sum of n contributions. */
+  /**
+   * Digits outside [0, n * (2^quantBits - 1)], or a slot at or above 2^slotBits: impossible for the
+   * exact sum of n contributions.
+   */
   readonly badDigits: number;
 }
 
 /**
- * Unpacks ciphertext `index` of an opened sum of `n` contributions. `decoded` is the decrypted slot
- * vector, `padSum` the sum of the n contributions' pads for this ciphertext. Writes the summed
+ * Unpacks ciphertext `index` of an opened sum of `n` contributions. `decoded` is the decrypted
+ * coefficient vector (integers in [0, t)), `padSum` the sum mod t of the n contributions' pads for
+ * this ciphertext. Writes the summed
  * values (in value units: sum of the n workers' dequantized values) into `out` at their positions.
  */
 export function unpackSum(
@@ -150,24 +152,19 @@ export function unpackSum(
 ): HeUnpackCheck {
   const { slotCount, dataSlotsPerCiphertext: d, valuesPerSlot: k } = layout;
   const digit = 2 ** plan.digitBits;
-  const modulus = 2 ** plan.slotBits;
-  const recenter = n * 2 ** (plan.slotBits - 1);
+  const modulus = plan.plainModulus;
   const qMax = 2 ** plan.quantBits - 1;
   const maxDigit = n * qMax;
   const step = (2 * plan.valueBound) / qMax;
   const offset = n * plan.valueBound;
   const base = index * d * k;
-  let maxFraction = 0;
   let badTagSlots = 0;
   let badDigits = 0;
   for (let j = 0; j < slotCount; j++) {
-    const v = decoded[j] ?? NaN;
-    const rounded = Math.round(v);
-    const fraction = Math.abs(v - rounded);
-    if (!(fraction <= maxFraction)) maxFraction = Number.isNaN(fraction) ? Infinity : fraction;
-    let z = (rounded + recenter - (padSum[j] ?? 0)) % modulus;
+    // Both in [0, t) (anything else is flagged): one conditional addition reduces mod t.
+    let z = (decoded[j] ?? NaN) - (padSum[j] ?? 0);
     if (z < 0) z += modulus;
-    if (!Number.isFinite(z)) {
+    if (!(z >= 0 && z < modulus) || !Number.isInteger(z)) {
       badTagSlots++;
       continue;
     }
@@ -177,13 +174,15 @@ export function unpackSum(
       continue;
     }
     for (let t = 0; t < k; t++) {
-      const q = z % digit;
-      z = (z - q) / digit;
+      const rest = Math.floor(z / digit); // exact: digit is a power of two
+      const q = z - rest * digit;
+      z = rest;
       if (q > maxDigit) badDigits++;
       const i = firstValue + t;
       if (i < layout.valueCount) out[i] = q * step - offset;
       else if (q !== 0) badTagSlots++;
     }
+    if (z !== 0) badDigits++;
   }
-  return { maxFraction, badTagSlots, badDigits };
+  return { badTagSlots, badDigits };
 }

@@ -1,6 +1,8 @@
 /**
  * The secure-aggregation messages of a federated round, as they ride in the wire contract's
  * extension fields (aidoc.v1 `TypedBlob`), and the framing of ciphertexts inside a CKKS payload.
+ * ("ckks" in these wire names is historical: the ciphertexts are BGV since params version 2; the
+ * parameters digest in every round setup keeps a kit of the other kind from taking part.)
  * Shared by the coordinator (round-engine side) and the hospital worker.
  *
  *   Task.extension           aidoc.ckks.v1.RoundSetup     what to encrypt under: opener, precision
@@ -134,7 +136,7 @@ export function heRoundGeometry(
     maxWorkers: setup.maxWorkers,
     valuesPerSlot: setup.valuesPerSlot,
   });
-  return { plan, layout: createHeLayout(plan, params.polyModulusDegree / 2, setup.valueCount) };
+  return { plan, layout: createHeLayout(plan, params.polyModulusDegree, setup.valueCount) };
 }
 
 /** Joins ciphertexts into one payload: each as a u32 little-endian length and its bytes. */

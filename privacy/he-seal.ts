@@ -44,7 +44,7 @@ export function deleteAll(...objects: (Deletable | undefined)[]): void {
 }
 
 // node-seal types its enum members as `any` and its parameters as the enum object's type; these
-// give the three members we use one honest type each.
+// give the members we use one honest type each.
 export function noCompression(seal: SEALLibrary): ComprModeType {
   return seal.ComprModeType.none as ComprModeType;
 }
@@ -55,4 +55,8 @@ export function ckksScheme(seal: SEALLibrary): SchemeType {
 
 export function security128(seal: SEALLibrary): SecurityLevel {
   return seal.SecurityLevel.tc128 as SecurityLevel;
+}
+
+export function bgvScheme(seal: SEALLibrary): SchemeType {
+  return seal.SchemeType.bgv as SchemeType;
 }

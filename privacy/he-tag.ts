@@ -2,18 +2,19 @@
  * Per-contribution secrets that make an aggregate verifiable by the opener alone.
  *
  * Each contribution draws a fresh 32-byte tag seed from the crypto source. The seed expands
- * (HKDF-SHA256, then AES-256-CTR) into a pad: one uniform `slotBits`-bit integer per slot of every
- * ciphertext. The worker adds its pad to every slot modulo 2^slotBits before encrypting, and the
- * reserved tag slots carry the pad alone. The seed travels only sealed to the designated opener
+ * (HKDF-SHA256, then AES-256-CTR) into a pad: one integer uniform mod the plain modulus t (a prime)
+ * per coefficient ("slot") of every ciphertext. The worker adds its pad to every slot modulo t
+ * before encrypting, and the reserved tag slots carry the pad alone. The seed travels only sealed to the designated opener
  * (X25519 + HKDF + AES-256-GCM, bound to the contribution's identity), so the coordinator never
  * knows a pad. The opener subtracts the claimed contributions' pads from the decrypted sum:
  *  - the tag slots must come out exactly 0: this holds for the exact sum of the claimed
- *    contributions and, except with probability 2^-(tagSlots * slotBits) per ciphertext, for
- *    nothing else (a single ciphertext, a doubled, scaled, partial or substituted sum);
+ *    contributions and, for anything else the coordinator can build (sums, differences, multiples,
+ *    products with plaintext polynomials), only with probability 1/t per tag slot (a nonzero
+ *    linear form in uniform pads mod a prime is uniform);
  *  - every other slot of anything but the exact sum comes out masked by a pad the coordinator
- *    cannot know (a one-time pad mod 2^slotBits), so even a slot-selective forgery that keeps the
- *    tag slots intact yields no information about any single update, and its digits fail the
- *    opener's range check with probability >= 1/2 per slot.
+ *    cannot know (a one-time pad mod t), so even a forgery that kept the tag slots intact would
+ *    yield no information about any single update, and its digits fail the opener's range check
+ *    with probability >= 1/2 per slot.
  * The pad is independent of the update, so tags leak nothing about it.
  */
 import {
@@ -57,34 +58,61 @@ export function generateTagSeed(random: HeRandom = cryptoRandom): Uint8Array {
   return seed;
 }
 
-/** Sequential reader of one contribution's pad: `slotBits`-bit uniform integers. */
+/** Sequential reader of one contribution's pad: integers uniform mod the plain modulus. */
 export interface HePadStream {
-  /** Writes the next `out.length` pad values into `out` (each in [0, 2^slotBits)). */
+  /** Writes the next `out.length` pad values into `out` (each in [0, modulus)). */
   next(out: Float64Array): void;
+  /**
+   * Adds the next `sum.length` pad values into `sum`, mod the modulus (entries of `sum` must be
+   * in [0, modulus)): the opener's sum of pads without an intermediate vector.
+   */
+  addNext(sum: Float64Array): void;
 }
 
 /**
- * The pad stream of a contribution. `binding` names the contribution (job, round, worker, nonce)
- * so one seed can never produce the same pad twice in two contexts.
+ * The pad stream of a contribution: values uniform in [0, modulus), by rejection sampling of
+ * bitLength(modulus)-bit integers from AES-256-CTR. `binding` names the contribution (job, round,
+ * worker, nonce) so one seed can never produce the same pad twice in two contexts.
  */
-export function createPadStream(seed: Uint8Array, binding: string, slotBits: number): HePadStream {
+export function createPadStream(seed: Uint8Array, binding: string, modulus: number): HePadStream {
   assertArgument(seed.length === TAG_SEED_BYTES, 'tag seed must be 32 bytes');
-  assertArgument(Number.isInteger(slotBits) && slotBits >= 8 && slotBits <= 52, 'slotBits must be 8..52', {
-    slotBits,
-  });
-  const key = Buffer.from(hkdfSync('sha256', seed, 'aidoc-he-pad-v1', binding, 32));
+  assertArgument(
+    Number.isSafeInteger(modulus) && modulus >= 2 ** 33 && modulus <= 2 ** 52,
+    'pad modulus must be an integer in [2^33, 2^52]',
+    { modulus },
+  );
+  const key = Buffer.from(hkdfSync('sha256', seed, 'aidoc-he-pad-v2', binding, 32));
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  const hiBits = Math.max(0, slotBits - 32);
-  const hiMask = hiBits === 0 ? 0 : 2 ** hiBits;
-  const loMod = 2 ** Math.min(32, slotBits);
+  const hiMask = 2 ** (Math.ceil(Math.log2(modulus + 1)) - 32) - 1;
+  // Rejection (probability (2^bits - t) / 2^bits, ~4e-10 for the default t): redraw in sequence.
+  const redraw = (): number => {
+    for (;;) {
+      const w = new Uint32Array(new Uint8Array(cipher.update(new Uint8Array(8))).buffer);
+      const v = ((w[1] ?? 0) & hiMask) * 4294967296 + (w[0] ?? 0);
+      if (v < modulus) return v;
+    }
+  };
+  let zeros = new Uint8Array(0);
+  const words = (count: number): Uint32Array => {
+    if (zeros.length !== count * 8) zeros = new Uint8Array(count * 8);
+    const bytes = cipher.update(zeros);
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, count * 2);
+  };
   return {
     next(out) {
-      const bytes = cipher.update(new Uint8Array(out.length * 8));
-      const words = new Uint32Array(bytes.buffer, bytes.byteOffset, out.length * 2);
+      const w = words(out.length);
       for (let i = 0; i < out.length; i++) {
-        const lo = (words[2 * i] ?? 0) % loMod;
-        const hi = hiBits === 0 ? 0 : (words[2 * i + 1] ?? 0) % hiMask;
-        out[i] = hi * 4294967296 + lo;
+        const v = ((w[2 * i + 1] ?? 0) & hiMask) * 4294967296 + (w[2 * i] ?? 0);
+        out[i] = v < modulus ? v : redraw();
+      }
+    },
+    addNext(sum) {
+      const w = words(sum.length);
+      for (let i = 0; i < sum.length; i++) {
+        let v = ((w[2 * i + 1] ?? 0) & hiMask) * 4294967296 + (w[2 * i] ?? 0);
+        if (v >= modulus) v = redraw();
+        const s = (sum[i] ?? 0) + v;
+        sum[i] = s >= modulus ? s - modulus : s;
       }
     },
   };

@@ -100,20 +100,12 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
   }
   const sk = secretKey;
   const openerLedger = ledger;
-  // One encryptor and one decryptor per scale for the worker's life: building one costs time and
-  // WASM heap, which never shrinks (he-memory.test.ts).
-  const encryptors = new Map<number, HeEncryptor>();
-  const decryptors = new Map<number, HeDecryptor>();
-  const encryptorFor = (scaleBits: number): HeEncryptor => {
-    let e = encryptors.get(scaleBits);
-    if (!e) encryptors.set(scaleBits, (e = createHeEncryptor(ctx, sk, scaleBits)));
-    return e;
-  };
-  const decryptorFor = (scaleBits: number): HeDecryptor => {
-    let d = decryptors.get(scaleBits);
-    if (!d) decryptors.set(scaleBits, (d = createHeDecryptor(ctx, sk, scaleBits)));
-    return d;
-  };
+  // One encryptor and one decryptor for the worker's life, made on first use: building one costs
+  // time and WASM heap, which never shrinks (he-memory.test.ts).
+  let encryptor: HeEncryptor | undefined;
+  let decryptor: HeDecryptor | undefined;
+  const encryptorFor = (): HeEncryptor => (encryptor ??= createHeEncryptor(ctx, sk));
+  const decryptorFor = (): HeDecryptor => (decryptor ??= createHeDecryptor(ctx, sk));
   const checkParams = (digest: string): void => {
     if (digest !== material.paramsDigest) {
       throw makeError(
@@ -165,7 +157,7 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
         openerId: setup.openerId,
         openerPublicKey: opener.openerKey,
         signingKey: material.signingKey,
-        encryptor: encryptorFor(plan.scaleBits),
+        encryptor: encryptorFor(),
         ...(signal ? { signal } : {}),
       });
       values.fill(0);
@@ -210,7 +202,7 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
             workerKey: (id) => material.registry.get(id)?.signingKey,
             minWorkers: Math.max(setup.minWorkers, material.minContributors),
             ledger: openerLedger,
-            decryptor: decryptorFor(plan.scaleBits),
+            decryptor: decryptorFor(),
             ...(signal ? { signal } : {}),
           },
         );
@@ -235,10 +227,10 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
     },
 
     close() {
-      for (const e of encryptors.values()) e.delete();
-      for (const d of decryptors.values()) d.delete();
-      encryptors.clear();
-      decryptors.clear();
+      encryptor?.delete();
+      decryptor?.delete();
+      encryptor = undefined;
+      decryptor = undefined;
       sk.delete();
       ctx.delete();
       openerLedger.close();

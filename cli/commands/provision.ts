@@ -4,7 +4,7 @@ import type { CliCommand } from '../command.js';
 import { optionalString, requireString } from '../flags.js';
 
 /**
- * Kit extensions every `aidoc provision` applies: the CKKS setup for secure aggregation (the secret
+ * Kit extensions every `aidoc provision` applies: the BGV setup for secure aggregation (the secret
  * key, a signing key and an opener key into each hospital kit; the coordinator kit gets the
  * parameters and the hospitals' public keys, nothing that decrypts — privacy/he-kit.ts).
  */
@@ -26,7 +26,7 @@ Writes DIR/ca (the CA; ca.key stays with you, it is in no kit), DIR/coordinator,
 DIR/vendors/<name> and DIR/operators/<name>. Each kit holds tls.crt, tls.key (mode 0600), ca.crt and
 kit.json (identity, coordinator address). Hospital kits also hold the secure-aggregation keys
 (he-secret.key, he-signing.key, he-opener.key, mode 0600); the coordinator kit holds only the
-CKKS parameters and the hospitals' public keys. Hand each hospital and vendor its own folder only.
+HE (BGV) parameters and the hospitals' public keys. Hand each hospital and vendor its own folder only.
 
 Example:
   aidoc provision --out ./fed --workers hospital-a,hospital-b,hospital-c --vendors acme --coordinator-address 10.0.0.5:7443`,

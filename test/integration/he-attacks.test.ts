@@ -73,14 +73,14 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 }
 
 /** Keyless ciphertext arithmetic, as any coordinator can do it: Σ sign · ciphertexts, per position. */
-function combine(ctx: HeContext, scaleBits: number, terms: [readonly Uint8Array[], 1 | -1][]): Uint8Array[] {
+function combine(ctx: HeContext, terms: [readonly Uint8Array[], 1 | -1][]): Uint8Array[] {
   const evaluator = ctx.seal.Evaluator(ctx.context);
   try {
     return terms[0]![0].map((_, i) => {
-      const acc = loadHeCiphertext(ctx, terms[0]![0][i]!, scaleBits);
+      const acc = loadHeCiphertext(ctx, terms[0]![0][i]!);
       try {
         for (const [wires, sign] of terms.slice(1)) {
-          const ct = loadHeCiphertext(ctx, wires[i]!, scaleBits);
+          const ct = loadHeCiphertext(ctx, wires[i]!);
           if (sign === 1) evaluator.add(acc, ct, acc);
           else evaluator.sub(acc, ct, acc);
           ct.delete();
@@ -107,14 +107,14 @@ test('a malicious coordinator cannot get an opener to open anything but the exac
   const honestRequests = new Map<number, { request: HeOpenRequest; setup: HeRoundSetup; openerId: string }>();
   const attackedOpeners = new Map<number, string>();
   // Keyless arithmetic state for the attacks (the context exists once the federation does).
-  const he: { ctx?: HeContext; scaleBits: number } = { scaleBits: 0 };
+  const he: { ctx?: HeContext } = {};
   const attacks: Record<number, (request: HeOpenRequest, mine: Captured[]) => HeOpenRequest> = {
     // 1: one worker's own ciphertext as "the aggregate" of all three.
     1: (request, mine) => ({ ...request, aggregate: mine[0]!.ciphertexts }),
     // 2: the sum counted twice.
     2: (request) => ({
       ...request,
-      aggregate: combine(he.ctx!, he.scaleBits, [
+      aggregate: combine(he.ctx!, [
         [request.aggregate, 1],
         [request.aggregate, 1],
       ]),
@@ -122,7 +122,7 @@ test('a malicious coordinator cannot get an opener to open anything but the exac
     // 3: a contribution dropped from the sum but still claimed.
     3: (request, mine) => ({
       ...request,
-      aggregate: combine(he.ctx!, he.scaleBits, [
+      aggregate: combine(he.ctx!, [
         [mine[0]!.ciphertexts, 1],
         [mine[1]!.ciphertexts, 1],
       ]),
@@ -144,7 +144,6 @@ test('a malicious coordinator cannot get an opener to open anything but the exac
               expect(Buffer.from(ct).equals(Buffer.from(c.ciphertexts[i]!))).toBe(false);
           }
           expect(JSON.stringify(request.contributions).length).toBeLessThan(1000 * mine.length);
-          he.scaleBits = heRoundGeometry(he.ctx!.params, setup).plan.scaleBits;
           const attack = attacks[round];
           if (attempt === 1 && attack) {
             attackedOpeners.set(round, openerId);
@@ -193,7 +192,7 @@ test('a malicious coordinator cannot get an opener to open anything but the exac
     const partial: HeOpenRequest = {
       jobId,
       round: 4,
-      aggregate: combine(ctx, he.scaleBits, [
+      aggregate: combine(ctx, [
         [round4[0]!.ciphertexts, 1],
         [round4[1]!.ciphertexts, 1],
       ]),

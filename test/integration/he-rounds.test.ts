@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JobRecord } from '../../coordinator/job-store.js';
 import { createGrpcClient } from '../../coordinator/transport/grpc-client.js';
+import { createHeParams, planHePrecision } from '../../privacy/he-context.js';
 import { OPENER_LEDGER_FILE } from '../../privacy/he-opener-ledger.js';
 import { loadSeal } from '../../privacy/he-seal.js';
 import { startTestFederation, waitForWorkers, type TestFederation } from '../helpers/federation.js';
@@ -92,11 +93,12 @@ test('the WDBC job reaches the same accuracy with secure aggregation on; the coo
   expect(Math.abs(accuracy(secure) - accuracy(plain))).toBeLessThanOrEqual(0.005);
   // Round 1 starts both jobs from the same weights with the same training seeds, so the two
   // round-1 models differ only by the secure path's quantization: per value at most n·step of the
-  // weighted sum, scaled by D/Σn into the mean (3 workers: 20-bit values, step 2/(2^20 - 1)).
+  // weighted sum, scaled by D/Σn into the mean (3 workers, the provisioned defaults: 22-bit values).
   const diff = (a: Float32Array, b: Float32Array) =>
     a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
   const version = (j: JobRecord, r: number) => f!.coordinator.store.versionWeights(`${j.jobId}@${r}`);
-  const step = 2 / (2 ** 20 - 1);
+  const { step, quantBits } = planHePrecision(await createHeParams(), { valueBound: 1, maxWorkers: 3 });
+  expect(quantBits).toBe(22);
   const weightRatio = 569 / secure.rounds[0]!.numExamples; // D = the three hospitals' records
   const bound = 3 * step * weightRatio + 1e-6; // + float32 rounding of weights near 1
   const round1 = diff(version(secure, 1), version(plain, 1));

@@ -23,7 +23,7 @@ import { createSeededRandom, generateOpenerKeyPair } from '../../privacy/he-tag.
 
 const JOB = 'job-agg';
 const OPENER = 'w0';
-const VALUE_COUNT = 6000;
+const VALUE_COUNT = 12000;
 let ctx: HeContext;
 let sk: HeSecretKey;
 let plan: HePrecisionPlan;

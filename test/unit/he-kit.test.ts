@@ -162,7 +162,7 @@ test('what the coordinator holds cannot decrypt: a key made from its parameters 
   agg.delete();
   // ... but any key it could make is not the federation's: decryption gives noise, not the values.
   const forged = generateHeSecretKey(ctx);
-  const forgedDecryptor = createHeDecryptor(ctx, forged, plan.scaleBits);
+  const forgedDecryptor = createHeDecryptor(ctx, forged);
   const decoded = forgedDecryptor.decrypt(contributions[1]!.ciphertexts[0]!);
   forgedDecryptor.delete();
   const opener = { ...a };

@@ -48,8 +48,8 @@ beforeAll(async () => {
   plan = planHePrecision(params, { valueBound: 0.5 });
   layout = createHeLayout(plan, ctx.slotCount, values.length);
   // Long-lived, as in a worker process over a job.
-  encryptor = createHeEncryptor(ctx, sk, plan.scaleBits);
-  decryptor = createHeDecryptor(ctx, sk, plan.scaleBits);
+  encryptor = createHeEncryptor(ctx, sk);
+  decryptor = createHeDecryptor(ctx, sk);
 });
 
 afterAll(() => {
@@ -137,7 +137,7 @@ test('130 encrypt + aggregate + open cycles: RSS stays flat, and a real leak wou
       })
     ).ciphertexts[0] ?? new Uint8Array();
   const beforeLeak = rss();
-  const leaked = Array.from({ length: 300 }, () => loadHeCiphertext(ctx, wire, plan.scaleBits));
+  const leaked = Array.from({ length: 300 }, () => loadHeCiphertext(ctx, wire));
   const leakGrowth = rss() - beforeLeak;
   for (const ct of leaked) ct.delete();
   expect(leakGrowth).toBeGreaterThan(8 * MiB);

@@ -27,7 +27,7 @@ import type { HeLayout } from '../../privacy/he-pack.js';
 import { createSeededRandom, generateOpenerKeyPair } from '../../privacy/he-tag.js';
 
 const JOB = 'job-wdbc';
-const VALUE_COUNT = 5000; // two ciphertexts, so position attacks are possible
+const VALUE_COUNT = 10000; // two ciphertexts, so position attacks are possible
 const OPENER = 'hospital-a';
 
 let ctx: HeContext;
@@ -86,10 +86,10 @@ function combine(terms: [readonly Uint8Array[], 1 | -1][]): Uint8Array[] {
   try {
     return Array.from({ length: layout.ciphertextCount }, (_, i) => {
       const [first, ...rest] = terms;
-      const acc = loadHeCiphertext(ctx, first?.[0][i] ?? new Uint8Array(), plan.scaleBits);
+      const acc = loadHeCiphertext(ctx, first?.[0][i] ?? new Uint8Array());
       try {
         for (const [wires, sign] of rest) {
-          const ct = loadHeCiphertext(ctx, wires[i] ?? new Uint8Array(), plan.scaleBits);
+          const ct = loadHeCiphertext(ctx, wires[i] ?? new Uint8Array());
           if (sign === 1) evaluator.add(acc, ct, acc);
           else evaluator.sub(acc, ct, acc);
           ct.delete();
@@ -174,7 +174,6 @@ describe('opening the exact claimed sum', () => {
       );
     }
     expect(maxErr).toBeLessThan(3 * plan.step);
-    expect(result.maxFraction).toBeLessThan(0.4);
   });
 
   test('the signed headers carry no update: each is small and fixed-size', () => {
