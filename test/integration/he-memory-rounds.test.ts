@@ -55,9 +55,7 @@ afterAll(async () => {
 
 test(`${ROUNDS} secure rounds: coordinator and worker memory stay flat`, async () => {
   await useTrainingBackend('wasm');
-  // A memory test, not a liveness one: heartbeats loose enough that a worker busy encrypting on a
-  // loaded machine is not taken for gone (stale after 3 missed intervals).
-  f = await startTestFederation({ heartbeatMs: 1500 });
+  f = await startTestFederation({ heartbeatMs: 500 });
   const workers = [0, 1, 2].map((i) => f!.startWorker(i));
   await waitForWorkers(f.coordinator, 3);
   const vendor = createGrpcClient(await f.kit('vendor'), 'JobService');
