@@ -50,17 +50,55 @@ export function planClientDpAttempt(
   return { round, valueBound: clientDpValueBound(round) };
 }
 
+/** One entry of a job's client-level DP book, JSON-safe (it travels in the queue's checkpoint). */
+export type ClientDpEvent =
+  | { kind: 'attempted'; noiseMultiplier: number; minContributors: number }
+  | { kind: 'released'; noiseMultiplier: number; minContributors: number; contributors: number };
+
 /** A job's client-level DP book: attempts and opened sums in, the round's metrics out. */
 export class JobClientDp {
   readonly #accountant: ClientDpAccountant;
+  readonly #events: ClientDpEvent[] = [];
+  /** Set on resume: the replica that died may have released a sum it never checkpointed. */
+  #unknownRelease: boolean;
 
-  constructor(spec: JobSpec) {
+  /**
+   * @param restore - the book of an earlier attempt of the job (its last checkpoint), replayed.
+   * @param lostRound - whether that attempt may have opened a sum after its checkpoint: if so the
+   *   first attempt planned here also counts one opened sum at its least noise (k contributions),
+   *   so a resumed job never reports less than it may have spent.
+   */
+  constructor(spec: JobSpec, restore: readonly ClientDpEvent[] = [], lostRound = false) {
     this.#accountant = new ClientDpAccountant(spec.privacy.clientLevel?.delta ?? 1e-5);
+    for (const e of restore) this.#apply(e);
+    this.#unknownRelease = lostRound;
+  }
+
+  /** The book so far, for a checkpoint. */
+  events(): ClientDpEvent[] {
+    return this.#events.map((e) => ({ ...e }));
+  }
+
+  #apply(e: ClientDpEvent): void {
+    this.#events.push({ ...e });
+    if (e.kind === 'attempted') this.#accountant.attempted(e.noiseMultiplier, e.minContributors);
+    else this.#accountant.released(e.noiseMultiplier, e.minContributors, e.contributors);
   }
 
   /** Tasks went out for an attempt: each selected worker may have sent one noised update. */
   attempted(round: ClientDpRound): void {
-    this.#accountant.attempted(round.noiseMultiplier, round.minContributors);
+    if (this.#unknownRelease) {
+      // The lost round, counted as if its sum had been opened with the fewest contributions.
+      this.#unknownRelease = false;
+      const lost = { noiseMultiplier: round.noiseMultiplier, minContributors: round.minContributors };
+      this.#apply({ kind: 'attempted', ...lost });
+      this.#apply({ kind: 'released', ...lost, contributors: round.minContributors });
+    }
+    this.#apply({
+      kind: 'attempted',
+      noiseMultiplier: round.noiseMultiplier,
+      minContributors: round.minContributors,
+    });
   }
 
   /**
@@ -70,7 +108,12 @@ export class JobClientDp {
    * left out while infinite) and against whoever sees single updates (`client_epsilon_update`).
    */
   released(round: ClientDpRound, contributors: number): Record<string, number> {
-    this.#accountant.released(round.noiseMultiplier, round.minContributors, contributors);
+    this.#apply({
+      kind: 'released',
+      noiseMultiplier: round.noiseMultiplier,
+      minContributors: round.minContributors,
+      contributors,
+    });
     const e = this.#accountant.epsilons();
     return {
       client_epsilon: e.aggregate,

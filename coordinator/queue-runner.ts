@@ -223,6 +223,7 @@ export class QueueRunner implements JobRunner {
       await ctx.progress({ round: resume?.round ?? 0, rounds });
       final = await engine.runJob(jobId, ctx.signal, {
         ...(resume ? { resume } : {}),
+        priorAttempt: ctx.attempt > 1,
         roundDone: async ({ stored, ...point }) => {
           // Without a model store there is nothing to resume from (the in-process queue only).
           if (stored) await ctx.checkpoint({ ...point, stored });

@@ -38,7 +38,13 @@ import {
   type UpdateStream,
   weightDenominator,
 } from './round-aggregator.js';
-import { clientDpAccepts, clientDpQuorum, JobClientDp, planClientDpAttempt } from './client-dp.js';
+import {
+  clientDpAccepts,
+  clientDpQuorum,
+  JobClientDp,
+  planClientDpAttempt,
+  type ClientDpEvent,
+} from './client-dp.js';
 import type {
   AggregationStrategy,
   ClientFailure,
@@ -180,6 +186,8 @@ export interface ResumePoint {
    * ledger's writes are idempotent per (job, round), so re-booking is a no-op for those on chain.
    */
   booked: CommittedRoundData[];
+  /** A client-level DP job's book (attempts and opened sums), replayed on resume. */
+  clientDp?: ClientDpEvent[];
 }
 
 /** A round just committed: a resume point when the version is in the model store. */
@@ -188,6 +196,12 @@ export type RoundDone = Omit<ResumePoint, 'stored'> & { stored?: StoredVersionRe
 export interface RunJobOptions {
   /** Continue a job from its last committed round instead of round 1 (needs the model store). */
   resume?: ResumePoint;
+  /**
+   * An earlier attempt of this job ran somewhere and may have released a round after its last
+   * checkpoint (a replica that died): privacy accounting then counts that round too.
+   * @defaultValue false
+   */
+  priorAttempt?: boolean;
   /**
    * Called after each round is committed, stored and booked, before the next starts: a queue
    * checkpoints here. Throwing stops the job (as a failure, or as a handover, see `isHandover`).
@@ -298,7 +312,9 @@ export class RoundEngine {
       }
       let global = getFlatWeights(model);
       const strategy = createStrategy(spec.strategy.name, spec.strategy.params);
-      const clientDp = spec.privacy.clientLevel ? new JobClientDp(spec) : undefined;
+      const clientDp = spec.privacy.clientLevel
+        ? new JobClientDp(spec, resume?.clientDp ?? [], options.priorAttempt ?? false)
+        : undefined;
       for (let round = firstRound; round <= spec.rounds; round++) {
         if (signal.aborted) break;
         this.#store.update(jobId, { currentRound: round });
@@ -384,6 +400,7 @@ export class RoundEngine {
           epsilon: { ...jobEpsilon },
           rounds: this.#store.get(jobId).rounds,
           booked,
+          ...(clientDp ? { clientDp: clientDp.events() } : {}),
         });
       }
       if (signal.aborted) return this.#aborted(jobId, signal, options);

@@ -6,7 +6,7 @@
  */
 import { compileJobSpec } from '../../coordinator/job-spec.js';
 import { specFromWire, wireJob } from '../../coordinator/job-service.js';
-import { planClientDpAttempt } from '../../coordinator/client-dp.js';
+import { JobClientDp, planClientDpAttempt } from '../../coordinator/client-dp.js';
 import {
   ClientDpAccountant,
   applyClientDp,
@@ -389,5 +389,54 @@ describe('coordinator plan and worker checks', () => {
     expect(
       applyClientDpToUpdate({ ...task({}), config: { clientDp: null } } as never, delta, 200, () => {}),
     ).toBe(delta);
+  });
+});
+
+describe('the job book across a resume', () => {
+  const spec = compileJobSpec({
+    model: { builtin: 'wdbc-mlp' },
+    schemaId: 'wdbc-v1',
+    rounds: 5,
+    privacy: { mode: 'none', clientLevel: { clipNorm: 1, noiseMultiplier: 1.5, minContributors: 2 } },
+  });
+  const round = {
+    clipNorm: 1,
+    noiseMultiplier: 1.5,
+    selected: 3,
+    minContributors: 2,
+    weightDenominator: 300,
+  };
+
+  test('a book replayed from its checkpoint goes on exactly as the original would', () => {
+    const original = new JobClientDp(spec);
+    original.attempted(round);
+    original.released(round, 3);
+    original.attempted(round);
+    original.released(round, 2);
+    const resumed = new JobClientDp(spec, original.events());
+    resumed.attempted(round);
+    original.attempted(round);
+    expect(resumed.released(round, 3)).toEqual(original.released(round, 3));
+  });
+
+  test('after a lost attempt the first round counts one more opened sum, at its least noise', () => {
+    const checkpoint = new JobClientDp(spec);
+    checkpoint.attempted(round);
+    checkpoint.released(round, 3);
+    const resumed = new JobClientDp(spec, checkpoint.events(), true);
+    resumed.attempted(round);
+    const reported = resumed.released(round, 3);
+    // The checkpointed sum, the lost one counted at k = 2 contributions, and this round's sum.
+    const exact = new JobClientDp(spec);
+    for (const c of [3, 2]) {
+      exact.attempted(round);
+      exact.released(round, c);
+    }
+    exact.attempted(round);
+    const expected = exact.released(round, 3);
+    expect(reported).toEqual(expected);
+    const unaware = new JobClientDp(spec, checkpoint.events());
+    unaware.attempted(round);
+    expect(reported.client_epsilon!).toBeGreaterThan(unaware.released(round, 3).client_epsilon!);
   });
 });
