@@ -35,7 +35,7 @@ import { loadKit } from '../common/pki-kit.js';
 import { startCoordinator, type Coordinator } from '../coordinator/coordinator.js';
 import type { JobRecord } from '../coordinator/job-store.js';
 import { chunkedMessages, describePayload, float32ToBytes } from '../coordinator/transport/payload-stream.js';
-import { freePort, writeHospitalFiles } from '../demo/federated-demo.js';
+import { freePort, workerStartArgs, writeHospitalFiles } from '../demo/federated-demo.js';
 import { createHeAggregator } from '../privacy/he-aggregate.js';
 import { loadHeCiphertext } from '../privacy/he-cipher.js';
 import { createHeContext } from '../privacy/he-context.js';
@@ -115,21 +115,9 @@ async function startFederation(n: number): Promise<Federation> {
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
   const logs = hospitals.map(() => '');
   const workers = hospitals.map((_, i) => {
-    const child = spawn(
-      process.execPath,
-      [
-        cli,
-        'worker',
-        'start',
-        '--kit',
-        fed.workers[i]!.dir,
-        '--data',
-        files[i]!.csv,
-        '--schema',
-        files[i]!.schema,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [cli, ...workerStartArgs(fed, files, i)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child.stderr.on('data', (d: Buffer) => (logs[i] = (logs[i] + d.toString()).slice(-4000)));
     return child;
   });

@@ -51,6 +51,21 @@ export interface JobRecord {
   latestVersion?: string;
 }
 
+/** A job as it is first recorded: queued, no rounds yet. */
+export function newJobRecord(jobId: string, vendor: string, spec: JobSpec, createdAt: number): JobRecord {
+  return {
+    jobId,
+    vendor,
+    spec,
+    state: 'queued',
+    currentRound: 0,
+    roundsCompleted: 0,
+    createdAt,
+    updatedAt: createdAt,
+    rounds: [],
+  };
+}
+
 export type JobEventBody =
   | { type: 'job_started'; rounds: number }
   | { type: 'round_started'; round: number; workers: string[]; deadline: number; attempt: number }
@@ -81,6 +96,10 @@ export class JobStore {
     this.#jobs.set(job.jobId, job);
     this.#events.set(job.jobId, []);
     this.#versions.set(job.jobId, []);
+  }
+
+  has(jobId: string): boolean {
+    return this.#jobs.has(jobId);
   }
 
   get(jobId: string): JobRecord {

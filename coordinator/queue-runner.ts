@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { makeError, type ErrorCode } from '../common/errors.js';
 import { sleep } from '../common/sleep.js';
 import { compileJobSpec, type JobSpec, type JobSpecInput } from './job-spec.js';
-import { TERMINAL_EVENTS, type JobEvent, type JobRecord, type JobStore } from './job-store.js';
+import { newJobRecord, TERMINAL_EVENTS, type JobEvent, type JobRecord, type JobStore } from './job-store.js';
 import type { JobRunner } from './job-service.js';
 import type { CoordinatorHooks } from './coordinator.js';
 import type { ResumePoint, RoundEngine } from './round-engine.js';
@@ -75,17 +75,7 @@ export class QueueRunner implements JobRunner {
   async submit(vendor: string, input: JobSpecInput): Promise<JobRecord> {
     const spec = compileJobSpec(input);
     const now = Date.now();
-    const job: JobRecord = {
-      jobId: `job-${randomUUID().slice(0, 8)}`,
-      vendor,
-      spec,
-      state: 'queued',
-      currentRound: 0,
-      roundsCompleted: 0,
-      createdAt: now,
-      updatedAt: now,
-      rounds: [],
-    };
+    const job = newJobRecord(`job-${randomUUID().slice(0, 8)}`, vendor, spec, now);
     const { store } = this.#o;
     store.create(job);
     try {
@@ -114,7 +104,7 @@ export class QueueRunner implements JobRunner {
     if (changed && before.state === 'queued' && before.attempts === 0) {
       const job = await this.view(jobId);
       if (job) {
-        if (this.#has(jobId)) {
+        if (this.#o.store.has(jobId)) {
           this.#o.store.update(jobId, { state: 'cancelled', reason });
           this.#o.store.emit(jobId, { type: 'job_cancelled', reason });
         }
@@ -127,9 +117,9 @@ export class QueueRunner implements JobRunner {
   async view(jobId: string): Promise<JobRecord | undefined> {
     if (this.#running.has(jobId)) return this.#o.store.get(jobId);
     const summary = await this.#o.queue.get(jobId);
-    if (!summary) return this.#has(jobId) ? this.#o.store.get(jobId) : undefined;
+    if (!summary) return this.#o.store.has(jobId) ? this.#o.store.get(jobId) : undefined;
     // Finished here: the local record has everything (final metrics, failures).
-    if (this.#has(jobId)) {
+    if (this.#o.store.has(jobId)) {
       const local = this.#o.store.get(jobId);
       if (TERMINAL_STATES.has(local.state) && local.state === summary.status.state) return local;
     }
@@ -187,10 +177,6 @@ export class QueueRunner implements JobRunner {
     await this.#processor?.close();
   }
 
-  #has(jobId: string): boolean {
-    return this.#o.store.list().some((j) => j.jobId === jobId);
-  }
-
   async #run(
     jobId: string,
     vendor: string,
@@ -198,20 +184,7 @@ export class QueueRunner implements JobRunner {
     ctx: Parameters<Parameters<CoordinatorQueue['process']>[0]>[1],
   ): Promise<QueuedJobResult> {
     const { store, engine } = this.#o;
-    const now = Date.now();
-    if (!this.#has(jobId)) {
-      store.create({
-        jobId,
-        vendor,
-        spec: queued.spec,
-        state: 'queued',
-        currentRound: 0,
-        roundsCompleted: 0,
-        createdAt: queued.createdAt,
-        updatedAt: now,
-        rounds: [],
-      });
-    }
+    if (!store.has(jobId)) store.create(newJobRecord(jobId, vendor, queued.spec, queued.createdAt));
     const rounds = queued.spec.rounds;
     const resume = ctx.lastCheckpoint;
     this.#log(

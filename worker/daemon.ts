@@ -99,6 +99,12 @@ export interface WorkerOptions {
   chain?: ChainChecks;
 }
 
+/** A coordinator replica as Discover names it. */
+interface Replica {
+  replicaId: string;
+  address: string;
+}
+
 /** The host part of host:port (brackets kept off IPv6 literals). */
 function hostOf(address: string): string {
   const m = /^\[([^\]]+)\](?::\d+)?$/.exec(address) ?? /^([^:]+)(?::\d+)?$/.exec(address);
@@ -221,28 +227,35 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
    * Asks the bootstrap address which coordinator replicas are live: undefined when the coordinator
    * runs alone (one session to the bootstrap address), else the list. Retries until it gets an answer.
    */
-  async function discover(): Promise<{ replicaId: string; address: string }[] | undefined> {
+  async function discover(): Promise<Replica[] | undefined> {
     let wait = backoff.initialMs;
     while (!options.signal.aborted) {
-      const client = createGrpcClient(options.kit, 'WorkerService', { address: bootstrap, channelOptions });
       try {
-        const r = await client.Discover({}, { deadlineMs: 10_000, signal: options.signal });
-        const list = r.replicas.filter((x) => x.address && x.replicaId);
-        return list.length > 0 ? list : undefined;
+        return await askReplicas(10_000);
       } catch (e) {
         if (options.signal.aborted) break;
         log(`cannot reach the coordinator at ${bootstrap} (${(e as Error).message}); retrying in ${wait} ms`);
         await sleep(wait, options.signal);
         wait = Math.min(backoff.maxMs, wait * 2);
-      } finally {
-        client.close();
       }
     }
     return undefined;
   }
 
+  /** One Discover call to the bootstrap address: the live replicas, or undefined for a lone coordinator. */
+  async function askReplicas(deadlineMs: number): Promise<Replica[] | undefined> {
+    const client = createGrpcClient(options.kit, 'WorkerService', { address: bootstrap, channelOptions });
+    try {
+      const r = await client.Discover({}, { deadlineMs, signal: options.signal });
+      const list = r.replicas.filter((x) => x.address && x.replicaId);
+      return list.length > 0 ? list : undefined;
+    } finally {
+      client.close();
+    }
+  }
+
   /** Keeps one session per live replica, re-asking the bootstrap address every few seconds. */
-  async function clusterLoop(first: { replicaId: string; address: string }[]): Promise<void> {
+  async function clusterLoop(first: Replica[]): Promise<void> {
     const sessions = new Map<string, { address: string; stop: AbortController; done: Promise<void> }>();
     const bootstrapHost = hostOf(bootstrap);
     let replicas = first;
@@ -271,23 +284,11 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       }
       await sleep(options.discoveryMs ?? 3000, options.signal);
       if (options.signal.aborted) break;
-      const next = await discoverOnce();
+      // Unreachable for now: keep the sessions we have.
+      const next = await askReplicas(5000).catch(() => undefined);
       if (next) replicas = next;
     }
     await Promise.allSettled([...sessions.values()].map((s) => s.done));
-  }
-
-  async function discoverOnce(): Promise<{ replicaId: string; address: string }[] | undefined> {
-    const client = createGrpcClient(options.kit, 'WorkerService', { address: bootstrap, channelOptions });
-    try {
-      const r = await client.Discover({}, { deadlineMs: 5000, signal: options.signal });
-      const list = r.replicas.filter((x) => x.address && x.replicaId);
-      return list.length > 0 ? list : undefined;
-    } catch {
-      return undefined; // keep the sessions we have
-    } finally {
-      client.close();
-    }
   }
 
   /** One coordinator (replica): register, serve, and reconnect with backoff until `signal` aborts. */

@@ -196,6 +196,7 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
       ? createVersionStore({ store, ...(opened ? { resolve: ledgerVersionResolver(opened.ledger) } : {}) })
       : undefined;
     const replicaId = optionalString(flags, 'replica-id');
+    const queueName = requireString(flags, 'queue');
     const c = await startCoordinator({
       kit,
       address: optionalString(flags, 'listen'),
@@ -203,7 +204,7 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
       ...(hooks ? { hooks } : {}),
       ...(versions ? { versions } : {}),
       queue: {
-        name: optionalString(flags, 'queue') ?? 'aidoc-jobs',
+        name: queueName,
         ...(redisUrl ? { redisUrl } : {}),
         ...(replicaId ? { replicaId } : {}),
         lockDurationMs: intFlag(flags, 'lock-ms', 500),
@@ -215,7 +216,7 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
             replicas: (address: string) =>
               createRedisReplicaDirectory({
                 redisUrl,
-                queue: optionalString(flags, 'queue') ?? 'aidoc-jobs',
+                queue: queueName,
                 replicaId: replicaId ?? `replica-${process.pid}`,
                 address: optionalString(flags, 'advertise') ?? address,
               }),
@@ -225,7 +226,7 @@ Stop it with Ctrl-C: running jobs are handed back to the queue for another repli
     });
     io.err(
       `coordinator listening on ${c.server.address} (mutual TLS; federation CA in ${kit.dir}); ` +
-        `queue: ${redisUrl ? `Redis, shared as '${optionalString(flags, 'queue') ?? 'aidoc-jobs'}'` : 'in-process'}; ` +
+        `queue: ${redisUrl ? `Redis, shared as '${queueName}'` : 'in-process'}; ` +
         `model store: ${kubo ? `Kubo at ${kubo}` : storeDir ? storeDir : 'none'}; ` +
         `ledger: ${opened ? (opened.embedded ? 'embedded' : optionalString(flags, 'rpc')) : 'none'}`,
     );

@@ -1,7 +1,5 @@
-import { JobStore, type JobRecord } from '../../coordinator/job-store.js';
-import { compileJobSpec } from '../../coordinator/job-spec.js';
-import { PayloadStore, RoundEngine, type TaskAssignment } from '../../coordinator/round-engine.js';
-import { WorkerRegistry } from '../../coordinator/worker-registry.js';
+import type { TaskAssignment } from '../../coordinator/round-engine.js';
+import { simulatedFederation } from '../helpers/simulated-federation.js';
 
 /**
  * The round engine without a network: simulated workers pull tasks from the registry and answer
@@ -10,88 +8,36 @@ import { WorkerRegistry } from '../../coordinator/worker-registry.js';
 type Behaviour = 'good' | 'silent' | 'wrong-length' | 'error' | 'vanish' | 'bad-nonce';
 
 function setup() {
-  const registry = new WorkerRegistry<TaskAssignment>({ heartbeatIntervalMs: 50 });
-  const store = new JobStore();
-  const payloads = new PayloadStore();
-  const engine = new RoundEngine({ registry, store, payloads, pollMs: 10, evaluationDeadlineMs: 500 });
-  const stops: (() => void)[] = [];
+  const sim = simulatedFederation({
+    model: { builtin: 'wdbc-mlp' },
+    schemaId: 'wdbc-v1',
+    quorumWaitMs: 300,
+    // These simulated workers send plain deltas; secure aggregation has its own tests.
+    secureAggregation: false,
+  });
 
   function worker(id: string, behaviour: Behaviour | ((round: number) => Behaviour), records = 100) {
-    const caps = {
-      cores: 1,
-      memoryBytes: 1,
-      backend: 'wasm',
-      softwareVersion: 'test',
-      features: [],
-      datasets: [{ datasetId: 'd', schemaId: 'wdbc-v1', featureShape: [30], numClasses: 2, records }],
-    };
-    const rec = registry.register({ workerId: id, fingerprint: id, peer: 'test', capabilities: caps });
-    let stopped = false;
-    const beat = setInterval(() => registry.heartbeat(rec.sessionId, id), 20);
-    stops.push(() => {
-      stopped = true;
-      clearInterval(beat);
-    });
-    void (async () => {
-      while (!stopped) {
-        const task = await registry.pull(rec.sessionId, id, 50);
-        if (!task) continue;
+    sim.worker(
+      id,
+      ({ task, submission, length, vanish }) => {
         const b = typeof behaviour === 'function' ? behaviour(task.round) : behaviour;
-        const submission = {
-          taskId: task.taskId,
-          jobId: task.jobId,
-          round: task.round,
-          numExamples: records,
-          metrics: { loss: 0.5, accuracy: 0.9 },
-          nonce: task.nonce,
-        };
-        const length = payloads.get(task.weightsRef).elements;
-        try {
-          if (task.kind === 'evaluate') {
-            if (b !== 'vanish') engine.acceptEvaluation(id, submission);
-            continue;
-          }
-          if (b === 'good') engine.acceptUpdate(id, submission, new Float32Array(length).fill(0.01));
-          else if (b === 'wrong-length') engine.acceptUpdate(id, submission, new Float32Array(length - 1));
-          else if (b === 'bad-nonce')
-            engine.acceptUpdate(id, { ...submission, nonce: Buffer.alloc(16) }, new Float32Array(length));
-          else if (b === 'error') engine.acceptFailure(id, task.taskId, 'training failed: out of memory');
-          else if (b === 'vanish') {
-            clearInterval(beat);
-            stopped = true;
-          }
-        } catch {
-          // rejected updates are reported through the round record
+        const { engine } = sim;
+        if (task.kind === 'evaluate') {
+          if (b !== 'vanish') engine.acceptEvaluation(id, submission);
+          return;
         }
-      }
-    })();
+        if (b === 'good') engine.acceptUpdate(id, submission, new Float32Array(length).fill(0.01));
+        else if (b === 'wrong-length') engine.acceptUpdate(id, submission, new Float32Array(length - 1));
+        else if (b === 'bad-nonce')
+          engine.acceptUpdate(id, { ...submission, nonce: Buffer.alloc(16) }, new Float32Array(length));
+        else if (b === 'error') engine.acceptFailure(id, task.taskId, 'training failed: out of memory');
+        else if (b === 'vanish') vanish();
+      },
+      { records },
+    );
   }
 
-  async function run(spec: Record<string, unknown>): Promise<JobRecord> {
-    const jobId = `job-${Math.random().toString(36).slice(2)}`;
-    const now = Date.now();
-    store.create({
-      jobId,
-      vendor: 'v',
-      spec: compileJobSpec({
-        model: { builtin: 'wdbc-mlp' },
-        schemaId: 'wdbc-v1',
-        quorumWaitMs: 300,
-        // These simulated workers send plain deltas; secure aggregation has its own tests.
-        secureAggregation: false,
-        ...spec,
-      }),
-      state: 'queued',
-      currentRound: 0,
-      roundsCompleted: 0,
-      createdAt: now,
-      updatedAt: now,
-      rounds: [],
-    });
-    return engine.runJob(jobId, new AbortController().signal);
-  }
-
-  return { registry, store, engine, worker, run, stop: () => stops.forEach((s) => s()) };
+  return { ...sim, worker };
 }
 
 let env: ReturnType<typeof setup>;

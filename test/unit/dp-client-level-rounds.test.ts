@@ -3,22 +3,21 @@
  * their deltas as the real worker does, so the per-attempt settings (m, k, D), the refusal to open
  * fewer than k contributions, the selection of capable workers and the round metrics can be checked.
  */
-import { JobStore, type JobRecord } from '../../coordinator/job-store.js';
-import { compileJobSpec } from '../../coordinator/job-spec.js';
-import { PayloadStore, RoundEngine, type TaskAssignment } from '../../coordinator/round-engine.js';
-import { WorkerRegistry } from '../../coordinator/worker-registry.js';
 import { CLIENT_DP_FEATURE, applyClientDp, type ClientDpRound } from '../../privacy/client-dp.js';
 import { computeEpsilon, createRdpAccountant } from '../../privacy/rdp-accountant.js';
 import { createSecureRandom } from '../../privacy/secure-random.js';
+import { simulatedFederation } from '../helpers/simulated-federation.js';
 
 type Behaviour = 'good' | 'silent';
 
 function setup() {
-  const registry = new WorkerRegistry<TaskAssignment>({ heartbeatIntervalMs: 50 });
-  const store = new JobStore();
-  const payloads = new PayloadStore();
-  const engine = new RoundEngine({ registry, store, payloads, pollMs: 10, evaluationDeadlineMs: 500 });
-  const stops: (() => void)[] = [];
+  const sim = simulatedFederation({
+    model: { builtin: 'wdbc-mlp' },
+    schemaId: 'wdbc-v1',
+    quorumWaitMs: 300,
+    secureAggregation: false,
+    privacy: { mode: 'none', clientLevel: { clipNorm: 1, noiseMultiplier: 1.1 } },
+  });
   const seen: { workerId: string; round: number; clientDp?: ClientDpRound }[] = [];
   const random = createSecureRandom();
 
@@ -28,84 +27,29 @@ function setup() {
     options: { records?: number; features?: string[] } = {},
   ) {
     const records = options.records ?? 100;
-    const rec = registry.register({
-      workerId: id,
-      fingerprint: id,
-      peer: 'test',
-      capabilities: {
-        cores: 1,
-        memoryBytes: 1,
-        backend: 'wasm',
-        softwareVersion: 'test',
-        features: options.features ?? [CLIENT_DP_FEATURE],
-        datasets: [{ datasetId: 'd', schemaId: 'wdbc-v1', featureShape: [30], numClasses: 2, records }],
-      },
-    });
-    let stopped = false;
-    const beat = setInterval(() => registry.heartbeat(rec.sessionId, id), 20);
-    stops.push(() => {
-      stopped = true;
-      clearInterval(beat);
-    });
     const attempts = new Map<number, number>();
-    void (async () => {
-      while (!stopped) {
-        const task = await registry.pull(rec.sessionId, id, 50);
-        if (!task) continue;
-        const submission = {
-          taskId: task.taskId,
-          jobId: task.jobId,
-          round: task.round,
-          numExamples: Math.floor(records * 0.8),
-          metrics: { accuracy: 0.9 },
-          nonce: task.nonce,
-        };
+    sim.worker(
+      id,
+      ({ task, submission: answer, length }) => {
+        const submission = { ...answer, numExamples: Math.floor(records * 0.8), metrics: { accuracy: 0.9 } };
         if (task.kind === 'evaluate') {
-          engine.acceptEvaluation(id, { ...submission, numExamples: records });
-          continue;
+          sim.engine.acceptEvaluation(id, { ...submission, numExamples: records });
+          return;
         }
         const attempt = (attempts.get(task.round) ?? 0) + 1;
         attempts.set(task.round, attempt);
         seen.push({ workerId: id, round: task.round, clientDp: task.config.clientDp });
-        if (behaviour(task.round, attempt) === 'silent') continue;
-        const length = payloads.get(task.weightsRef).elements;
+        if (behaviour(task.round, attempt) === 'silent') return;
         const delta = new Float32Array(length).fill(0.01);
         const dp = task.config.clientDp;
         const sent = dp ? applyClientDp(delta, submission.numExamples, dp, random).delta : delta;
-        try {
-          engine.acceptUpdate(id, submission, sent);
-        } catch {
-          // a late update after the round closed
-        }
-      }
-    })();
+        sim.engine.acceptUpdate(id, submission, sent);
+      },
+      { records, features: options.features ?? [CLIENT_DP_FEATURE] },
+    );
   }
 
-  async function run(spec: Record<string, unknown>): Promise<JobRecord> {
-    const jobId = `job-${Math.random().toString(36).slice(2)}`;
-    const now = Date.now();
-    store.create({
-      jobId,
-      vendor: 'v',
-      spec: compileJobSpec({
-        model: { builtin: 'wdbc-mlp' },
-        schemaId: 'wdbc-v1',
-        quorumWaitMs: 300,
-        secureAggregation: false,
-        privacy: { mode: 'none', clientLevel: { clipNorm: 1, noiseMultiplier: 1.1 } },
-        ...spec,
-      }),
-      state: 'queued',
-      currentRound: 0,
-      roundsCompleted: 0,
-      createdAt: now,
-      updatedAt: now,
-      rounds: [],
-    });
-    return engine.runJob(jobId, new AbortController().signal);
-  }
-
-  return { registry, store, engine, worker, run, seen, stop: () => stops.forEach((s) => s()) };
+  return { ...sim, worker, seen };
 }
 
 const eps = (sigmas: number[], delta = 1e-5) => {
