@@ -21,8 +21,8 @@ import { loadKit } from '../common/pki-kit.js';
 import { startCoordinator, type Coordinator } from '../coordinator/coordinator.js';
 import { createGrpcClient, type JobServiceClient } from '../coordinator/transport/grpc-client.js';
 import type { Dataset } from '../datasets/dataset.js';
-import { createRng } from '../datasets/rng.js';
 import { freePort } from '../demo/federated-demo.js';
+import { syntheticDataset } from './bench-synthetic.js';
 import { runWorker } from '../worker/daemon.js';
 
 const shapeSchema = z.array(z.number().int().positive()).min(1);
@@ -60,28 +60,6 @@ const configSchema = z
   .strict();
 
 export type BenchWorkerConfig = z.input<typeof configSchema>;
-
-/** A synthetic dataset of the given shape (seeded; the same seed gives the same records). */
-export function syntheticDataset(
-  records: number,
-  featureShape: number[],
-  numClasses: number,
-  seed: number,
-): Dataset {
-  const f = featureShape.reduce((a, b) => a * b, 1);
-  const rng = createRng(seed);
-  const x = new Float32Array(records * f);
-  for (let i = 0; i < x.length; i++) x[i] = rng.next() - 0.5;
-  return {
-    name: 'synthetic',
-    x,
-    y: Int32Array.from({ length: records }, (_, i) => i % numClasses),
-    n: records,
-    featureShape: [...featureShape],
-    numClasses,
-    classes: Array.from({ length: numClasses }, (_, i) => String(i)),
-  };
-}
 
 /** Writes a dataset's features and labels as raw little-endian arrays next to `base`. */
 export async function writeDatasetFiles(base: string, ds: Dataset): Promise<void> {

@@ -48,32 +48,13 @@ import {
 } from '../privacy/membership-inference.js';
 import { createSecureRandom } from '../privacy/secure-random.js';
 import { useTrainingBackend } from '../training/backend.js';
+import { syntheticDataset } from './bench-synthetic.js';
 import { buildBuiltinModel } from '../training/models.js';
 import { evaluate, trainLocal } from '../training/train.js';
 import { getFlatWeights, setFlatWeights } from '../training/weights.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
-
-function syntheticDataset(n: number, featureShape: number[], numClasses: number): Dataset {
-  const f = featureShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(n * f);
-  let s = 12345;
-  for (let i = 0; i < x.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  const y = Int32Array.from({ length: n }, (_, i) => i % numClasses);
-  return {
-    name: 'synthetic',
-    x,
-    y,
-    n,
-    featureShape,
-    numClasses,
-    classes: Array.from({ length: numClasses }, (_, i) => String(i)),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Throughput ratio

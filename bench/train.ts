@@ -11,32 +11,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import type { Dataset } from '../datasets/dataset.js';
 import { useTrainingBackend } from '../training/backend.js';
+import { syntheticDataset } from './bench-synthetic.js';
 import { buildBuiltinModel } from '../training/models.js';
 import { batchTensors, crossEntropy, trainLocal } from '../training/train.js';
 
 const log = (s: string) => process.stderr.write(s + '\n');
-
-function syntheticDataset(n: number, featureShape: number[], numClasses: number): Dataset {
-  const f = featureShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(n * f);
-  let s = 12345;
-  for (let i = 0; i < x.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  const y = Int32Array.from({ length: n }, (_, i) => i % numClasses);
-  return {
-    name: 'synthetic',
-    x,
-    y,
-    n,
-    featureShape,
-    numClasses,
-    classes: Array.from({ length: numClasses }, (_, i) => String(i)),
-  };
-}
 
 async function throughput(
   model: string,
