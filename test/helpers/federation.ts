@@ -18,6 +18,7 @@ import {
 } from '../../coordinator/coordinator.js';
 import { freePort, workerStartArgs, writeHospitalFiles } from '../../demo/federated-demo.js';
 import { AIDOC } from './aidoc-cli.js';
+import { createGrpcClient, type WorkerServiceClient } from '../../coordinator/transport/grpc-client.js';
 
 export interface TestFederation {
   dir: string;
@@ -109,4 +110,39 @@ export async function waitForWorkers(c: Coordinator, n: number, timeoutMs = 30_0
       throw new Error(`only ${c.registry.list().length} of ${n} workers registered within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A hand-driven worker: registers as hospital `index` with its real kit (so it may be picked for
+ * secure rounds too) and heartbeats; the test does the rest with `client` and `sessionId`.
+ */
+export async function registerHandWorker(
+  f: TestFederation,
+  index: number,
+  options: { records: number; heartbeatMs: number },
+): Promise<{ kit: Kit; client: WorkerServiceClient; sessionId: string; stopHeartbeats: () => void }> {
+  const kit = await f.kit('worker', index);
+  const client = createGrpcClient(kit, 'WorkerService');
+  const reg = await client.Register({
+    capabilities: {
+      cores: 1,
+      backend: 'wasm',
+      features: ['plain', 'ckks'],
+      datasets: [
+        {
+          datasetId: 'x',
+          schemaId: 'wdbc-v1',
+          featureShape: [30],
+          numClasses: 2,
+          recordCount: options.records,
+          consentedRecordCount: options.records,
+        },
+      ],
+    },
+  });
+  const beat = setInterval(
+    () => void client.Heartbeat({ sessionId: reg.sessionId }).catch(() => {}),
+    options.heartbeatMs,
+  );
+  return { kit, client, sessionId: reg.sessionId, stopHeartbeats: () => clearInterval(beat) };
 }

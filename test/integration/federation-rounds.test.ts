@@ -19,7 +19,12 @@ import {
 } from '../../coordinator/transport/payload-stream.js';
 import type { Task__Output } from '../../protos/generated/aidoc/v1/Task.js';
 import { runAidoc } from '../helpers/aidoc-cli.js';
-import { startTestFederation, waitForWorkers, type TestFederation } from '../helpers/federation.js';
+import {
+  registerHandWorker,
+  startTestFederation,
+  waitForWorkers,
+  type TestFederation,
+} from '../helpers/federation.js';
 
 jest.setTimeout(180_000);
 
@@ -48,38 +53,21 @@ async function submit(f: TestFederation, spec: Record<string, unknown>): Promise
 
 /** A client that registers as hospital `index` with a real kit, then does what the test says. */
 async function rogueWorker(f: TestFederation, index: number) {
-  const kit = await f.kit('worker', index);
-  const client = createGrpcClient(kit, 'WorkerService');
-  const reg = await client.Register({
-    capabilities: {
-      cores: 1,
-      backend: 'wasm',
-      // It holds a real hospital kit, so it may be picked for secure rounds too.
-      features: ['plain', 'ckks'],
-      datasets: [
-        {
-          datasetId: 'x',
-          schemaId: 'wdbc-v1',
-          featureShape: [30],
-          numClasses: 2,
-          recordCount: 150,
-          consentedRecordCount: 150,
-        },
-      ],
-    },
+  const { client, sessionId, stopHeartbeats } = await registerHandWorker(f, index, {
+    records: 150,
+    heartbeatMs: 100,
   });
-  const beat = setInterval(() => void client.Heartbeat({ sessionId: reg.sessionId }).catch(() => {}), 100);
   return {
     client,
-    sessionId: reg.sessionId,
+    sessionId,
     async nextTask(): Promise<Task__Output> {
       for (;;) {
-        const r = await client.PullTask({ sessionId: reg.sessionId, waitMs: 2000 });
+        const r = await client.PullTask({ sessionId: sessionId, waitMs: 2000 });
         if (r.task?.kind === 'TASK_KIND_TRAIN') return r.task;
       }
     },
     stop() {
-      clearInterval(beat);
+      stopHeartbeats();
       client.close();
     },
   };
@@ -107,7 +95,9 @@ function pushRaw(client: WorkerServiceClient, sessionId: string, task: Task__Out
 test('aidoc demo --no-dp: WDBC FedAvg over three worker processes reaches >= 95% test accuracy within 20 rounds', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'aidoc-demo-test-'));
   try {
-    const r = await runAidoc(['demo', '--json', '--no-dp', '--rounds', '20', '--dir', dir], { timeoutMs: 170_000 });
+    const r = await runAidoc(['demo', '--json', '--no-dp', '--rounds', '20', '--dir', dir], {
+      timeoutMs: 170_000,
+    });
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -16,7 +16,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { loadKit } from '../../common/pki-kit.js';
 import type { JobRecord } from '../../coordinator/job-store.js';
-import { createGrpcClient, type WorkerServiceClient } from '../../coordinator/transport/grpc-client.js';
+import { createGrpcClient } from '../../coordinator/transport/grpc-client.js';
 import { chunkedMessages, describePayload } from '../../coordinator/transport/payload-stream.js';
 import { loadHeCiphertext, saveHeCiphertext } from '../../privacy/he-cipher.js';
 import { createHeContext, createHeParams, generateHeSecretKey } from '../../privacy/he-context.js';
@@ -35,7 +35,12 @@ import {
 } from '../../privacy/he-protocol.js';
 import type { Task__Output } from '../../protos/generated/aidoc/v1/Task.js';
 import { OPENER_REFUSAL, createHeWorker, serveOpenRequests } from '../../worker/he-worker.js';
-import { startTestFederation, waitForWorkers, type TestFederation } from '../helpers/federation.js';
+import {
+  registerHandWorker,
+  startTestFederation,
+  waitForWorkers,
+  type TestFederation,
+} from '../helpers/federation.js';
 
 jest.setTimeout(240_000);
 
@@ -223,7 +228,10 @@ test('a malicious coordinator cannot get an opener to open anything but the exac
 
 /** A hospital with a real kit and its real HE keys that sends whatever the test says. */
 async function rogueHospital(f: TestFederation, index: number) {
-  const kit = await f.kit('worker', index);
+  const { kit, client, sessionId, stopHeartbeats } = await registerHandWorker(f, index, {
+    records: 190,
+    heartbeatMs: 200,
+  });
   const material = await loadHeWorkerMaterial(kit);
   const logs: string[] = [];
   const he = await createHeWorker({
@@ -231,30 +239,11 @@ async function rogueHospital(f: TestFederation, index: number) {
     stateDir: join(f.dir, 'rogue-state'),
     log: (l) => logs.push(l),
   });
-  const client: WorkerServiceClient = createGrpcClient(kit, 'WorkerService');
-  const reg = await client.Register({
-    capabilities: {
-      cores: 1,
-      backend: 'wasm',
-      features: ['plain', 'ckks'],
-      datasets: [
-        {
-          datasetId: 'x',
-          schemaId: 'wdbc-v1',
-          featureShape: [30],
-          numClasses: 2,
-          recordCount: 190,
-          consentedRecordCount: 190,
-        },
-      ],
-    },
-  });
   const stop = new AbortController();
-  const beat = setInterval(() => void client.Heartbeat({ sessionId: reg.sessionId }).catch(() => {}), 200);
   // It still answers open requests honestly when picked as opener, so rounds go on.
   const opening = serveOpenRequests({
     client,
-    sessionId: reg.sessionId,
+    sessionId,
     he,
     signal: stop.signal,
     pollWaitMs: 2000,
@@ -266,13 +255,13 @@ async function rogueHospital(f: TestFederation, index: number) {
     logs,
     async nextTask(): Promise<Task__Output> {
       for (;;) {
-        const r = await client.PullTask({ sessionId: reg.sessionId, waitMs: 2000 });
+        const r = await client.PullTask({ sessionId: sessionId, waitMs: 2000 });
         if (r.task?.kind === 'TASK_KIND_TRAIN') return r.task;
         if (r.task) {
           // Evaluation: nothing held out here, so an empty answer (the round need not wait for it).
           const t = r.task;
           await client.ReportEvaluation({
-            sessionId: reg.sessionId,
+            sessionId,
             taskId: t.taskId,
             jobId: t.jobId,
             round: t.round,
@@ -298,7 +287,7 @@ async function rogueHospital(f: TestFederation, index: number) {
       return client.PushUpdate(
         chunkedMessages(
           {
-            sessionId: reg.sessionId,
+            sessionId,
             taskId: task.taskId,
             jobId: task.jobId,
             round: task.round,
@@ -314,7 +303,7 @@ async function rogueHospital(f: TestFederation, index: number) {
     },
     async stop() {
       stop.abort();
-      clearInterval(beat);
+      stopHeartbeats();
       await opening;
       client.close();
       he.close();

@@ -10,16 +10,21 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { isError } from '../../common/errors.js';
 import {
+  expectSameTrainingStep,
+  pair,
+  relativeError,
+  seeded,
+  use,
+  type Pad,
+  type Rounding,
+} from '../helpers/wasm-conv.js';
+import {
   originalWasmConv2DBackpropInput,
   planWasmConv2DBackpropInput,
   registerWasmConv2DBackpropInput,
 } from '../../training/wasm-conv2d-backprop-input.js';
 import type { WasmConv2DBackpropInputPlan } from '../../training/wasm-conv2d-backprop-input.js';
 import { registerWasmConv2DBackpropFilter } from '../../training/wasm-conv2d-backprop-filter.js';
-
-type Pad =
-  'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
-type Rounding = 'floor' | 'round' | 'ceil';
 
 interface Case {
   name: string;
@@ -287,22 +292,6 @@ const CASES: Case[] = [
   },
 ];
 
-/** Deterministic values in [-1, 1) from a 32-bit LCG, so both backends see the same inputs. */
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-function pair(v: number | [number, number] | undefined): [number, number] {
-  if (v === undefined) return [1, 1];
-  return typeof v === 'number' ? [v, v] : v;
-}
-
 interface Prepared {
   x: Float32Array;
   w: Float32Array;
@@ -411,22 +400,6 @@ function wasmGradient(c: Case, p: Prepared): Float32Array {
     expect(g.shape).toEqual(c.x);
     return g.dataSync() as Float32Array;
   });
-}
-
-/** Largest absolute difference, relative to the largest magnitude in the reference. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let maxDiff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs((actual[i] ?? NaN) - (expected[i] ?? NaN)));
-    scale = Math.max(scale, Math.abs(expected[i] ?? 0));
-  }
-  return Number.isNaN(maxDiff) ? Infinity : maxDiff / Math.max(scale, 1e-12);
-}
-
-async function use(backend: 'cpu' | 'wasm'): Promise<void> {
-  if (tf.getBackend() !== backend) expect(await tf.setBackend(backend)).toBe(true);
 }
 
 type RawKernel = (args: {
@@ -729,27 +702,7 @@ describe('a small CNN trains on wasm as on cpu', () => {
     return model;
   }
 
-  async function trainOneStep(backend: 'cpu' | 'wasm', initial: Float32Array[]): Promise<Float32Array[]> {
-    await use(backend);
-    const model = buildModel();
-    const shapes = model.getWeights().map((t) => t.shape);
-    model.setWeights(initial.map((v, i) => tf.tensor(v, shapes[i])));
-    const xs = tf.tensor4d(seeded(B * SHAPE[0] * SHAPE[1] * SHAPE[2], 11), [B, ...SHAPE]);
-    const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 2, 1, 0], 'int32'), CLASSES);
-    const history = await model.fit(xs, ys, { batchSize: B, epochs: 1, shuffle: false, verbose: 0 });
-    expect(history.history['loss']).toHaveLength(1);
-    const after = model.getWeights().map((t) => t.dataSync() as Float32Array);
-    tf.dispose([xs, ys]);
-    model.dispose();
-    return after;
-  }
-
   test('one model.fit step moves every weight the same on both backends', async () => {
-    await use('cpu');
-    // Seeded initial weights, scaled up so the ReLUs are not all dead and every weight moves.
-    const template = buildModel();
-    const initial = template.getWeights().map((t, i) => seeded(t.size, 100 + i).map((v) => v * 0.5));
-    template.dispose();
     // The shapes of the second and third layers' input gradients take the routes named above.
     const plan = (
       dy: number[],
@@ -764,20 +717,6 @@ describe('a small CNN trains on wasm as on cpu', () => {
     });
     expect(plan([B, 1, 1, 6], [7, 7, 5, 6], [B, 7, 7, 5], 1, 'valid')).toMatchObject({ route: 'matmul' });
 
-    const onCpu = await trainOneStep('cpu', initial);
-    const onWasm = await trainOneStep('wasm', initial);
-    expect(onWasm).toHaveLength(initial.length);
-    for (let i = 0; i < initial.length; i++) {
-      const before = initial[i] ?? new Float32Array();
-      const cpu = onCpu[i] ?? new Float32Array();
-      const wasm = onWasm[i] ?? new Float32Array();
-      // The step changed this weight tensor on cpu...
-      const moved = cpu.reduce((m, v, j) => Math.max(m, Math.abs(v - (before[j] ?? 0))), 0);
-      expect(moved).toBeGreaterThan(1e-3);
-      // ...and wasm moved it identically (compared on the update, the stricter quantity).
-      const deltaCpu = cpu.map((v, j) => v - (before[j] ?? 0));
-      const deltaWasm = wasm.map((v, j) => v - (before[j] ?? 0));
-      expect(relativeError(deltaWasm, deltaCpu)).toBeLessThan(1e-4);
-    }
+    await expectSameTrainingStep(buildModel, SHAPE, CLASSES);
   });
 });
