@@ -40,7 +40,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BACKEND_NAME, pair, view, wasmKernel, type KernelArgs } from './wasm-kernel-utils.js';
+import {
+  BACKEND_NAME,
+  pair,
+  topLeftPadding,
+  view,
+  wasmKernel,
+  type KernelArgs,
+} from './wasm-kernel-utils.js';
 import { assertArgument } from '../common/errors.js';
 
 const KERNEL_NAME = 'Conv2DBackpropFilter';
@@ -108,19 +115,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInf
 
   const [sh, sw] = pair(a.strides);
   const [dh, dw] = pair(a.dilations);
-  // Only the top/left padding is taken from here; sizes come from dy (see the module comment).
-  const info = tf.backend_util.computeConv2DInfo(
-    [B, H, W, Ci],
-    filterShape,
-    [sh, sw],
-    [dh, dw],
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
+  // Sizes come from dy (see the module comment).
+  const [pt, pl] = topLeftPadding([B, H, W, Ci], filterShape, [sh, sw], [dh, dw], a.pad, a.dimRoundingMode);
 
   if (B * H * W * Ci === 0 || B * OH * OW * Co === 0) return zeros(backend, filterShape, 'float32');
 

@@ -60,6 +60,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   BACKEND_NAME,
   pair,
+  topLeftPadding,
   view,
   wasmKernel,
   type KernelArgs,
@@ -319,18 +320,16 @@ function makePlan(dyShape: number[], filterShape: number[], a: WasmConv2DBackpro
   const forwardMacs = dyShape.reduce((p, v) => p * v, 1) * KH * KW * Ci;
   if (dh === 1 && dw === 1 && forwardMacs < nativeBelowMacs) return { route: 'native' };
   if (B * H * W * Ci === 0 || OH * OW * Co * KH * KW === 0) return { route: 'zeros' };
-  // Only the top/left padding is taken from here; sizes come from dy (see the module comment).
-  const { padInfo } = tf.backend_util.computeConv2DInfo(
+  // Sizes come from dy (see the module comment).
+  const padding = topLeftPadding(
     a.inputShape,
     [KH, KW, Ci, Co],
     [sh, sw],
     [dh, dw],
     a.pad,
     a.dimRoundingMode,
-    false,
-    'channelsLast',
   );
-  const [h, w] = planAxes([KH, KW], [sh, sw], [dh, dw], [padInfo.top, padInfo.left], [H, W, Ci], [OH, OW]);
+  const [h, w] = planAxes([KH, KW], [sh, sw], [dh, dw], padding, [H, W, Ci], [OH, OW]);
   const rowsKept = OH + Math.min(h.before, 0) + Math.min(h.after, 0);
   const colsKept = OW + Math.min(w.before, 0) + Math.min(w.after, 0);
   // Explicit padding wider than the kernel can leave no dy row that reaches a dx row.

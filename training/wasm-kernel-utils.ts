@@ -29,3 +29,28 @@ export function pair(v: number | [number, number] | undefined): [number, number]
 export function view(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
 }
+
+/**
+ * The top/left padding tfjs gives an NHWC convolution. Only these are taken from tfjs: the
+ * gradient kernels take their sizes from dy (tfjs-core does not pass dimRoundingMode to them).
+ */
+export function topLeftPadding(
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  strides: [number, number],
+  dilations: [number, number],
+  pad: Parameters<typeof tf.backend_util.computeConv2DInfo>[4],
+  dimRoundingMode: Parameters<typeof tf.backend_util.computeConv2DInfo>[5],
+): [top: number, left: number] {
+  const { padInfo } = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return [padInfo.top, padInfo.left];
+}
