@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- he [--rounds 4] [--wdbc-rounds 10] [--repeats 2] [--workers 5,10] [--models wdbc-mlp,mlp-1m]
- *   [--local-epochs 1]`
+ *   [--local-epochs 1] [--values-per-slot 2] [--modes plain,secure]`   (`--modes secure` alone: for profiling, no ratio)
  *
  * What secure aggregation costs in real rounds: a federation on this machine (coordinator in this
  * process, every hospital an `aidoc worker start` process over gRPC and mutual TLS, kits from
@@ -25,7 +25,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -38,7 +38,8 @@ import { chunkedMessages, describePayload, float32ToBytes } from '../coordinator
 import { freePort, workerStartArgs, writeHospitalFiles } from '../demo/federated-demo.js';
 import { createHeAggregator } from '../privacy/he-aggregate.js';
 import { loadHeCiphertext } from '../privacy/he-cipher.js';
-import { createHeContext } from '../privacy/he-context.js';
+import { createHeContext, loadHeSecretKey } from '../privacy/he-context.js';
+import { deleteAll } from '../privacy/he-seal.js';
 import { loadHeWorkerMaterial, type HeWorkerMaterial } from '../privacy/he-kit.js';
 import type { HeOpenRequest } from '../privacy/he-contribution.js';
 import {
@@ -94,7 +95,7 @@ interface Federation {
   close(): Promise<void>;
 }
 
-async function startFederation(n: number): Promise<Federation> {
+async function startFederation(n: number, valuesPerSlot: 1 | 2 | 3): Promise<Federation> {
   const dir = await mkdtemp(join(tmpdir(), 'aidoc-bench-he-'));
   const hospitals = Array.from({ length: n }, (_, i) => `hospital-${i}`);
   const fed = await provisionFederation({
@@ -111,6 +112,7 @@ async function startFederation(n: number): Promise<Federation> {
     kit: await loadKit(fed.coordinator.dir),
     registry: { heartbeatIntervalMs: 3000 },
     pollMs: 20,
+    secureAggregation: { valuesPerSlot },
   });
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
   const logs = hospitals.map(() => '');
@@ -134,15 +136,45 @@ async function startFederation(n: number): Promise<Federation> {
     kits: fed.workers.map((w) => w.dir),
     logs,
     async close() {
-      for (const w of workers) w.kill('SIGKILL');
+      // SIGTERM first (a worker ends its sessions and, under --cpu-prof, writes its profile).
       await Promise.all(
-        workers.map((w) =>
-          w.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => w.once('exit', () => r())),
-        ),
+        workers.map((w) => {
+          if (w.exitCode !== null || w.signalCode !== null) return Promise.resolve();
+          const exited = new Promise<void>((r) => w.once('exit', () => r()));
+          w.kill('SIGTERM');
+          const kill = setTimeout(() => w.kill('SIGKILL'), 10_000);
+          return exited.finally(() => clearTimeout(kill));
+        }),
       );
       await coordinator.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * The least a secure round can take on this machine with node-seal, whatever the implementation
+ * around it: every worker must make `ciphertextsPerUpdate` fresh encryptions and the coordinator
+ * must load and add each of them (SEAL's raw per-ciphertext costs, measured in this run), all on the
+ * machine's shared cores, minus the CPU the plain round leaves idle (assumed perfectly used); then
+ * the opener must at least decrypt the sum. Everything else (quantization, pads, signatures,
+ * transport, the opener's checks) counts as zero here.
+ */
+function sealFloor(
+  row: { plainRoundMs: number; plainCpuSecondsPerRound: number },
+  t: Record<string, number>,
+  workers: number,
+): { plainIdleCpuMs: number; sealFloorRoundMs: number; sealFloorRatio: number } {
+  const cores = availableParallelism();
+  const cts = t.ciphertextsPerUpdate ?? 0;
+  const idle = Math.max(0, cores * row.plainRoundMs - row.plainCpuSecondsPerRound * 1000);
+  const work = workers * cts * ((t.rawEncryptMsPerCiphertext ?? 0) + (t.rawLoadAddMsPerCiphertext ?? 0));
+  const floor =
+    row.plainRoundMs + Math.max(0, work - idle) / cores + cts * (t.rawDecryptMsPerCiphertext ?? 0);
+  return {
+    plainIdleCpuMs: Math.round(idle),
+    sealFloorRoundMs: Math.round(floor),
+    sealFloorRatio: round3(floor / row.plainRoundMs),
   };
 }
 
@@ -210,6 +242,7 @@ async function wireBytes(
   stateDir: string,
   params: number,
   workers: number,
+  valuesPerSlot: 1 | 2 | 3,
 ): Promise<{ secure: number; plain: number; ciphertexts: Uint8Array[]; setup: HeRoundSetup }> {
   const serialize = loadAidocProtos().WorkerService.service.PushUpdate.requestSerialize;
   const sizeOf = (messages: Iterable<unknown>): number => {
@@ -223,7 +256,7 @@ async function wireBytes(
     openerId: material.workerId,
     minWorkers: workers,
     maxWorkers: workers,
-    valuesPerSlot: 2,
+    valuesPerSlot,
     valueBound: 1,
     valueCount: params,
     weightDenominator: 569,
@@ -277,6 +310,7 @@ async function aggregationThroughput(
   materials: HeWorkerMaterial[],
   stateDir: string,
   params: number,
+  valuesPerSlot: 1 | 2 | 3,
 ): Promise<Record<string, number>> {
   const setupPublic = materials[0]!;
   const ctx = await createHeContext(setupPublic.params);
@@ -293,7 +327,7 @@ async function aggregationThroughput(
           openerId: materials[0]!.workerId,
           minWorkers: materials.length,
           maxWorkers: materials.length,
-          valuesPerSlot: 2,
+          valuesPerSlot,
           valueBound: 1,
           valueCount: params,
           weightDenominator: 569,
@@ -388,6 +422,34 @@ async function aggregationThroughput(
       rawLoadAddMs = Math.min(rawLoadAddMs, (performance.now() - t) / (sealBytes.length - 1));
       acc.delete();
     }
+    // SEAL's own cost per ciphertext of the two steps no implementation on node-seal can skip:
+    // a fresh seeded secret-key encryption (worker) and a decryption (opener).
+    const sk = loadHeSecretKey(ctx, setupPublic.secretKey);
+    const keygen = ctx.seal.KeyGenerator(ctx.context, sk.key);
+    const publicKey = keygen.createPublicKey();
+    const encryptor = ctx.seal.Encryptor(ctx.context, publicKey, sk.key);
+    const decryptor = ctx.seal.Decryptor(ctx.context, sk.key);
+    const plain = ctx.seal.PlainText({ coeffCount: ctx.slotCount });
+    let rawEncryptMs = Infinity;
+    let rawDecryptMs = Infinity;
+    try {
+      plain.setZero();
+      for (let pass = 0; pass < 3; pass++) {
+        const t = performance.now();
+        for (let i = 0; i < 64; i++) encryptor.encryptSymmetricSerializable(plain).delete();
+        rawEncryptMs = Math.min(rawEncryptMs, (performance.now() - t) / 64);
+      }
+      const sum = request!.aggregate.slice(0, 32).map((w) => loadHeCiphertext(ctx, w));
+      for (let pass = 0; pass < 3; pass++) {
+        const t = performance.now();
+        for (const ct of sum) decryptor.decrypt(ct, plain);
+        rawDecryptMs = Math.min(rawDecryptMs, (performance.now() - t) / sum.length);
+      }
+      for (const ct of sum) ct.delete();
+    } finally {
+      deleteAll(plain, decryptor, encryptor, publicKey, keygen);
+      sk.delete();
+    }
     evaluator.delete();
     const perCiphertext = aggregateMs / (materials.length * layout.ciphertextCount);
     const paramsPerCiphertext = layout.dataSlotsPerCiphertext * plan.valuesPerSlot;
@@ -402,6 +464,9 @@ async function aggregationThroughput(
       coordinatorVsRawAdd: round3(perCiphertext / rawAddMs),
       rawLoadAddMsPerCiphertext: round3(rawLoadAddMs),
       coordinatorVsRawLoadAdd: round3(perCiphertext / rawLoadAddMs),
+      rawEncryptMsPerCiphertext: round3(rawEncryptMs),
+      rawDecryptMsPerCiphertext: round3(rawDecryptMs),
+      ciphertextsPerUpdate: layout.ciphertextCount,
     };
   } finally {
     ctx.delete();
@@ -415,13 +480,21 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const models = flag(args, 'models', 'wdbc-mlp,mlp-1m').split(',');
   const localEpochs = Number(flag(args, 'local-epochs', '1'));
   const repeats = Number(flag(args, 'repeats', '2'));
+  // Quantized values per plaintext coefficient (2: 20-bit quantization at <= 16 workers; 3: 12-bit).
+  const valuesPerSlot = Number(flag(args, 'values-per-slot', '2'));
+  if (valuesPerSlot !== 1 && valuesPerSlot !== 2 && valuesPerSlot !== 3)
+    throw new Error('--values-per-slot must be 1, 2 or 3');
+  // For profiling one mode alone (the ratio then is not reported).
+  const modes = flag(args, 'modes', 'plain,secure')
+    .split(',')
+    .map((m) => m === 'secure');
   if (!(rounds >= 2 && wdbcRounds >= 2)) throw new Error('--rounds must be at least 2 (round 1 is warm-up)');
   const results: Record<string, unknown>[] = [];
   let bytes: { secure: number; plain: number; params: number } | undefined;
   let throughput: Record<string, number> | undefined;
   for (const n of workerCounts) {
     log(`he bench: starting ${n} hospital workers`);
-    const fed = await startFederation(n);
+    const fed = await startFederation(n, valuesPerSlot);
     try {
       const materials = await Promise.all(fed.kits.map(async (k) => loadHeWorkerMaterial(await loadKit(k))));
       for (const name of models) {
@@ -450,7 +523,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         const pids = fed.workers.map((w) => w.pid ?? 0);
         try {
           for (let rep = 0; rep < repeats; rep++) {
-            for (const on of [false, true]) {
+            for (const on of modes) {
               const r = await runJob(fed.coordinator, spec, on, pids);
               const into = on ? secure : plain;
               for (const k of ['roundMs', 'updatesMs', 'closeMs'] as const)
@@ -464,7 +537,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         }
         const m = (t: RoundTimes, k: keyof RoundTimes) => median(t[k]);
         const ratio = m(secure, 'roundMs') / m(plain, 'roundMs');
-        const row = {
+        const row: Record<string, string | number> & {
+          plainRoundMs: number;
+          plainCpuSecondsPerRound: number;
+        } = {
           model: name,
           params,
           workers: n,
@@ -486,14 +562,26 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         );
         results.push(row);
         if (name === 'mlp-1m' && n === Math.max(...workerCounts)) {
-          const w = await wireBytes(materials[0]!, join(fed.dir, 'bench-wire'), params, n);
+          const w = await wireBytes(materials[0]!, join(fed.dir, 'bench-wire'), params, n, valuesPerSlot);
           bytes = { secure: w.secure, plain: w.plain, params };
           log(
             `  wire: one encrypted update ${w.secure} B = ${(w.secure / params).toFixed(3)} B/param (plain float32 update ${(w.plain / params).toFixed(3)} B/param)`,
           );
-          throughput = await aggregationThroughput(materials, join(fed.dir, 'bench-agg'), params);
+          throughput = await aggregationThroughput(
+            materials,
+            join(fed.dir, 'bench-agg'),
+            params,
+            valuesPerSlot,
+          );
           log(
             `  one process, no contention: encrypt one update ${throughput.encryptMsPerUpdate} ms, open the sum ${throughput.openMs} ms`,
+          );
+          const floor = sealFloor(row, throughput, n);
+          Object.assign(row, floor);
+          log(
+            `  SEAL's floor on this machine: ${n} x ${throughput.ciphertextsPerUpdate} x (encrypt ${throughput.rawEncryptMsPerCiphertext} + load/add ${throughput.rawLoadAddMsPerCiphertext} ms) ` +
+              `less the plain round's idle CPU (${floor.plainIdleCpuMs} ms), over ${availableParallelism()} cores, plus decrypting the sum ` +
+              `(${throughput.ciphertextsPerUpdate} x ${throughput.rawDecryptMsPerCiphertext} ms): a secure round of at least ${floor.sealFloorRoundMs} ms = x${floor.sealFloorRatio}`,
           );
           log(
             `  coordinator: ${throughput.coordinatorMsPerCiphertext} ms per ciphertext (${throughput.coordinatorMParamsPerSec} M params/s); ` +
@@ -509,11 +597,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const headline = results.find((r) => r.model === 'mlp-1m' && r.workers === Math.max(...workerCounts));
   return {
     roundTimeRatio: headline?.roundTimeRatio ?? null,
+    sealFloorRatio: headline?.sealFloorRatio ?? null,
     bytesPerParam: bytes ? round3(bytes.secure / bytes.params) : null,
     plainBytesPerParam: bytes ? round3(bytes.plain / bytes.params) : null,
     rounds,
     repeats,
     localEpochs,
+    valuesPerSlot,
     results,
     ...(throughput ?? {}),
   };
