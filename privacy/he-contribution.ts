@@ -186,8 +186,13 @@ export interface EncryptHeContributionOptions {
   secretKey: HeSecretKey;
   plan: HePrecisionPlan;
   layout: HeLayout;
-  /** The worker's update, already scaled by its weight; length = layout.valueCount. */
+  /** The worker's update; length = layout.valueCount. */
   values: ArrayLike<number>;
+  /**
+   * Multiplies every value before quantization (the worker's weight n/D).
+   * @defaultValue 1
+   */
+  scale?: number;
   jobId: string;
   round: number;
   workerId: string;
@@ -247,6 +252,7 @@ export async function encryptHeContribution(
     layout,
     createPadStream(seed, padBinding(identity), plan.plainModulus),
     random,
+    options.scale ?? 1,
   );
   seed.fill(0);
   const encryptor = options.encryptor ?? createHeEncryptor(ctx, secretKey);

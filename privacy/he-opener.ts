@@ -33,7 +33,7 @@ import {
   verifyContributionSignature,
 } from './he-contribution.js';
 import type { HeLayout } from './he-pack.js';
-import { unpackSum } from './he-pack.js';
+import { createSumUnpacker } from './he-pack.js';
 import type { HePadStream } from './he-tag.js';
 import { createPadStream, openTagSeed } from './he-tag.js';
 
@@ -232,6 +232,7 @@ export async function verifyAndOpen(
     });
     const decryptor = options.decryptor ?? createHeDecryptor(ctx, options.secretKey);
     const padSum = new Float64Array(layout.slotCount);
+    const unpackSum = createSumUnpacker(plan, layout, n);
     let badTagSlots = 0;
     let badDigits = 0;
     try {
@@ -249,7 +250,7 @@ export async function verifyAndOpen(
         }
         padSum.fill(0);
         for (const p of pads) p.addNext(padSum);
-        const check = unpackSum(plan, layout, index, n, decoded, padSum, sum);
+        const check = unpackSum(index, decoded, padSum, sum);
         decoded.fill(0);
         badTagSlots += check.badTagSlots;
         badDigits += check.badDigits;

@@ -32,6 +32,17 @@ function readSealHeader(view: DataView, offset: number): { comprMode: number; si
   return { comprMode: view.getUint8(offset + 5), size };
 }
 
+const scratch: Uint32Array[] = [0, 1, 2, 3].map(() => new Uint32Array(0));
+
+/** Scratch buffer `which` (0, 1: packing; 2, 3: unpacking), `length` words, zeroed; grown on demand. */
+function scratchWords(which: 0 | 1 | 2 | 3, length: number): Uint32Array {
+  let buf = scratch[which]!;
+  if (buf.length < length) scratch[which] = buf = new Uint32Array(length);
+  const view = buf.subarray(0, length);
+  view.fill(0);
+  return view;
+}
+
 /** Packs SEAL's uncompressed ciphertext bytes (`saveArray(none)`), coefficients at `bits` each. */
 export function packSealCiphertext(seal: Uint8Array, bits: number): Uint8Array {
   if (bits < 33 || bits > 61) throw makeError('bits must be 33..61', 'INVALID_ARGUMENT', { bits });
@@ -50,10 +61,12 @@ export function packSealCiphertext(seal: Uint8Array, bits: number): Uint8Array {
     throw bad('data array size mismatch', { coeffCount });
   }
   const hiBits = bits - 32;
-  // Copy to an aligned buffer so the coefficients can be read as (lo, hi) 32-bit words.
-  const words = new Uint32Array(seal.slice(dataAt, dataEnd).buffer);
+  // Copy to an aligned buffer so the coefficients can be read as (lo, hi) 32-bit words (scratch
+  // reused across calls: a large update packs hundreds of ciphertexts).
+  const words = scratchWords(0, coeffCount * 2);
+  new Uint8Array(words.buffer, 0, coeffCount * 8).set(seal.subarray(dataAt, dataEnd));
   const packedBytes = Math.ceil((coeffCount * bits) / 8);
-  const packed = new Uint32Array(Math.ceil(packedBytes / 4) + 1);
+  const packed = scratchWords(1, Math.ceil(packedBytes / 4) + 1);
   let w = 0;
   let acc = 0;
   let used = 0; // bits of `acc` already filled
@@ -110,10 +123,9 @@ export function unpackSealCiphertext(wire: Uint8Array): Uint8Array {
   const tailAt = p + packedBytes;
   const tailLength = view.getUint32(tailAt, true);
   if (tailAt + 4 + tailLength !== wire.byteLength) throw bad('length mismatch');
-  const packedCopy = new Uint8Array(Math.ceil(packedBytes / 4) * 4 + 4);
-  packedCopy.set(wire.subarray(p, tailAt));
-  const packed = new Uint32Array(packedCopy.buffer);
-  const words = new Uint32Array(coeffCount * 2);
+  const packed = scratchWords(2, Math.ceil(packedBytes / 4) + 1);
+  new Uint8Array(packed.buffer, 0, packedBytes).set(wire.subarray(p, tailAt));
+  const words = scratchWords(3, coeffCount * 2);
   const hiBits = bits - 32;
   const hiMask = 2 ** hiBits - 1;
   let r = 0;
@@ -137,7 +149,7 @@ export function unpackSealCiphertext(wire: Uint8Array): Uint8Array {
   }
   const out = new Uint8Array(prefixLength + coeffCount * 8 + tailLength);
   out.set(wire.subarray(12, 12 + prefixLength), 0);
-  out.set(new Uint8Array(words.buffer), prefixLength);
+  out.set(new Uint8Array(words.buffer, 0, coeffCount * 8), prefixLength);
   out.set(wire.subarray(tailAt + 4), prefixLength + coeffCount * 8);
   return out;
 }

@@ -141,16 +141,16 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
         );
       }
       const { plan, layout } = heRoundGeometry(material.params, setup);
-      // Δ·n/D: bounded by |Δ| (n ≤ D), so valueBound need only cover a delta coordinate.
+      // Δ·n/D: bounded by |Δ| (n ≤ D), so valueBound need only cover a delta coordinate. The packer
+      // scales each value as it quantizes it (no scaled copy of a large update).
       const weight = numExamples / setup.weightDenominator;
-      const values = new Float64Array(delta.length);
-      for (let i = 0; i < delta.length; i++) values[i] = (delta[i] ?? 0) * weight;
       const encrypted = await encryptHeContribution({
         ctx,
         secretKey: sk,
         plan,
         layout,
-        values,
+        values: delta,
+        scale: weight,
         jobId: task.jobId,
         round: task.round,
         workerId: material.workerId,
@@ -160,7 +160,6 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
         encryptor: encryptorFor(),
         ...(signal ? { signal } : {}),
       });
-      values.fill(0);
       if (encrypted.clamped > 0) {
         log(
           `job ${task.jobId} round ${task.round}: ${encrypted.clamped} update values exceeded ±${plan.valueBound} and were clamped`,

@@ -102,6 +102,40 @@ describe('packing algebra (no encryption)', () => {
     },
   );
 
+  test('scale multiplies each value before clamping and quantizing (no scaled copy needed)', () => {
+    const plan = planHePrecision(params, { valueBound: 0.25 });
+    const layout = createHeLayout(plan, 4096, 9000);
+    const values = seededValues('scaled', 9000, 0.5); // half of them beyond the bound until scaled
+    const scale = 0.37;
+    const slotsOf = (
+      v: Float32Array | Float64Array,
+      s?: number,
+    ): { slots: Float64Array[]; clamped: number } => {
+      const random = createSeededRandom('same');
+      const packer = createHePacker(
+        plan,
+        layout,
+        createPadStream(new Uint8Array(32).fill(7), 'w', plan.plainModulus),
+        random,
+        ...(s === undefined ? [] : [s]),
+      );
+      let clamped = 0;
+      const slots = Array.from({ length: layout.ciphertextCount }, (_, c) => {
+        const out = new Float64Array(layout.slotCount);
+        clamped += packer.pack(v, c, out);
+        return out;
+      });
+      return { slots, clamped };
+    };
+    const scaled = slotsOf(values, scale);
+    const copied = slotsOf(Float64Array.from(values, (x) => x * scale));
+    expect(scaled.slots).toEqual(copied.slots);
+    expect(scaled.clamped).toBe(copied.clamped);
+    // and the scale is applied: without it, the out-of-bound half is clamped
+    expect(slotsOf(values).clamped).toBeGreaterThan(1000);
+    expect(scaled.clamped).toBe(0);
+  });
+
   test('out-of-range and NaN values are clamped and counted', () => {
     const plan = planHePrecision(params, { valueBound: 1 });
     const layout = createHeLayout(plan, 4096, 4);
