@@ -47,6 +47,7 @@ import { createHeWorker, serveOpenRequests, type HeWorker } from './he-worker.js
 import { applyClientDpToUpdate } from './client-dp.js';
 import { CLIENT_DP_FEATURE } from '../privacy/client-dp.js';
 import { sleep } from '../common/sleep.js';
+import { reportMemory } from '../common/memory-report.js';
 
 export interface WorkerDataset {
   /** Unscaled records; the worker fits scaling on its own training part. */
@@ -433,6 +434,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
           session.signal.removeEventListener('abort', onStop);
           current.taskId = undefined;
           current.controller = undefined;
+          reportMemory({ jobId: task.jobId, round: task.round, kind: task.kind });
         }
       }
     } finally {

@@ -27,7 +27,7 @@ export interface TestFederation {
   files: { csv: string; schema: string }[];
   kit(role: 'worker' | 'vendor' | 'operator', index?: number): Promise<Kit>;
   /** Starts hospital i's worker process; its stderr is kept in `logs[i]`. */
-  startWorker(i: number, extraArgs?: string[]): ChildProcess;
+  startWorker(i: number, extraArgs?: string[], env?: Record<string, string>): ChildProcess;
   logs: string[];
   close(): Promise<void>;
 }
@@ -75,12 +75,13 @@ export async function startTestFederation(
       loadKit(
         (role === 'worker' ? fed.workers : role === 'vendor' ? fed.vendors : fed.operators)[index]!.dir,
       ),
-    startWorker(i, extraArgs = []) {
+    startWorker(i, extraArgs = [], env) {
       const child = spawn(
         process.execPath,
         [AIDOC, ...workerStartArgs(fed, files, i, join(dir, 'state', fed.workers[i]!.name)), ...extraArgs],
         {
           stdio: ['ignore', 'ignore', 'pipe'],
+          ...(env ? { env: { ...process.env, ...env } } : {}),
         },
       );
       child.stderr?.on('data', (d: Buffer) => (logs[i] += d.toString()));
