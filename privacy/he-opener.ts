@@ -93,6 +93,77 @@ export interface VerifyAndOpenOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * An aggregate's ciphertexts as they arrive (the opener decrypts while the rest is in flight):
+ * `count` is what the request declares, `next()` resolves to each ciphertext in order and then to
+ * `undefined` once the stream has ended intact; it rejects if the stream fails.
+ */
+export interface HeCiphertextSource {
+  readonly count: number;
+  next(): Promise<Uint8Array | undefined>;
+}
+
+/** An open request whose aggregate is held whole or streams in (see {@link HeCiphertextSource}). */
+export type HeStreamedOpenRequest = Omit<HeOpenRequest, 'aggregate'> & {
+  readonly aggregate: readonly Uint8Array[] | HeCiphertextSource;
+};
+
+/**
+ * A {@link HeCiphertextSource} fed by the caller: `push` each ciphertext, then `end()` (or
+ * `fail(error)`). Unbounded: the producer is one aggregate of a known size.
+ */
+export function createCiphertextQueue(count: number): HeCiphertextSource & {
+  push(wire: Uint8Array): void;
+  end(): void;
+  fail(error: unknown): void;
+} {
+  const ready: Uint8Array[] = [];
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let waiter: (() => void) | undefined;
+  const wake = (): void => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  return {
+    count,
+    push(wire) {
+      if (ended || failure) return;
+      ready.push(wire);
+      wake();
+    },
+    end() {
+      ended = true;
+      wake();
+    },
+    fail(error) {
+      failure ??= { error };
+      wake();
+    },
+    async next() {
+      for (;;) {
+        if (failure) throw failure.error;
+        const wire = ready.shift();
+        if (wire) return wire;
+        if (ended) return undefined;
+        await new Promise<void>((resolve) => (waiter = resolve));
+      }
+    },
+  };
+}
+
+function isCiphertextSource(x: unknown): x is HeCiphertextSource {
+  const s = x as Partial<HeCiphertextSource> | null;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.next === 'function' &&
+    typeof s.count === 'number' &&
+    Number.isInteger(s.count)
+  );
+}
+
 export interface HeOpenResult {
   /** Sum over contributors of their (weighted, dequantized) values; length = layout.valueCount. */
   readonly sum: Float64Array;
@@ -119,6 +190,14 @@ export type HeOpenRefusal =
   | 'tag-mismatch'
   | 'range';
 
+function arraySource(ciphertexts: readonly Uint8Array[]): HeCiphertextSource {
+  let i = 0;
+  return {
+    count: ciphertexts.length,
+    next: () => Promise.resolve(ciphertexts[i++]),
+  };
+}
+
 function refuse(reason: HeOpenRefusal, message: string, info: Record<string, unknown> = {}): never {
   throw makeError(
     `opener refused: ${message}`,
@@ -131,18 +210,23 @@ function refuse(reason: HeOpenRefusal, message: string, info: Record<string, unk
 }
 
 export async function verifyAndOpen(
-  request: HeOpenRequest,
+  request: HeStreamedOpenRequest,
   options: VerifyAndOpenOptions,
 ): Promise<HeOpenResult> {
   const { ctx, plan, layout, ledger, signal } = options;
   const shape = request as { contributions?: unknown; aggregate?: unknown };
   if (
     !Array.isArray(shape.contributions) ||
-    !Array.isArray(shape.aggregate) ||
-    !shape.aggregate.every((a) => ArrayBuffer.isView(a))
+    !(
+      (Array.isArray(shape.aggregate) && shape.aggregate.every((a) => ArrayBuffer.isView(a))) ||
+      isCiphertextSource(shape.aggregate)
+    )
   ) {
     refuse('malformed', 'request lacks contributions or aggregate');
   }
+  const source: HeCiphertextSource = isCiphertextSource(request.aggregate)
+    ? request.aggregate
+    : arraySource(request.aggregate);
   const setupDigest = heSetupDigest(ctx.params, plan, layout);
   const contributions: HeSignedContribution[] = [];
   const workers = new Set<string>();
@@ -188,10 +272,10 @@ export async function verifyAndOpen(
     refuse('quorum', `${n} contributions, at least ${options.minWorkers} required`, { count: n });
   if (n > plan.maxWorkers)
     refuse('too-many', `${n} contributions exceed the precision plan's ${plan.maxWorkers}`);
-  if (request.aggregate.length !== layout.ciphertextCount) {
+  if (source.count !== layout.ciphertextCount) {
     refuse(
       'ciphertext-count',
-      `aggregate has ${request.aggregate.length} ciphertexts, expected ${layout.ciphertextCount}`,
+      `aggregate has ${source.count} ciphertexts, expected ${layout.ciphertextCount}`,
     );
   }
 
@@ -238,10 +322,15 @@ export async function verifyAndOpen(
     try {
       for (let index = 0; index < layout.ciphertextCount; index++) {
         throwIfAborted(signal, 'opening an aggregate');
+        const wire = await source.next();
+        if (wire === undefined) {
+          return refuse('ciphertext-count', `the aggregate ended after ${index} ciphertexts`);
+        }
+        throwIfAborted(signal, 'opening an aggregate');
         decrypted = true;
         let decoded: Float64Array;
         try {
-          decoded = decryptor.decrypt(request.aggregate[index] ?? new Uint8Array());
+          decoded = decryptor.decrypt(wire);
         } catch (e) {
           return refuse('ciphertext', `aggregate ciphertext ${index} is invalid`, {
             index,
@@ -255,6 +344,10 @@ export async function verifyAndOpen(
         badTagSlots += check.badTagSlots;
         badDigits += check.badDigits;
         if (index % 16 === 15) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      // A streamed aggregate must end here (and a stream that failed its transport checks rejects).
+      if ((await source.next()) !== undefined) {
+        refuse('ciphertext-count', `the aggregate has more than ${layout.ciphertextCount} ciphertexts`);
       }
     } finally {
       if (options.decryptor === undefined) decryptor.delete();

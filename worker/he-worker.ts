@@ -24,7 +24,7 @@ import { createHeContext, loadHeSecretKey } from '../privacy/he-context.js';
 import type { HeContext, HeSecretKey } from '../privacy/he-context.js';
 import { encryptHeContribution } from '../privacy/he-contribution.js';
 import type { HeWorkerMaterial } from '../privacy/he-kit.js';
-import { verifyAndOpen } from '../privacy/he-opener.js';
+import { createCiphertextQueue, verifyAndOpen, type HeCiphertextSource } from '../privacy/he-opener.js';
 import { createFileOpenerLedger, type HeFileOpenerLedger } from '../privacy/he-opener-ledger.js';
 import {
   createCiphertextDeframer,
@@ -74,9 +74,10 @@ export interface HeWorker {
     signal?: AbortSignal,
   ): Promise<HeEncryptedUpdate>;
   /** Verifies and opens an aggregate: the plaintext sum, or the refusal to send. */
+  /** `aggregate`: the framed ciphertexts, or the ciphertexts as they arrive (decrypted meanwhile). */
   open(
     request: Pick<OpenRequest__Output, 'jobId' | 'round' | 'context'>,
-    aggregate: Buffer,
+    aggregate: Buffer | HeCiphertextSource,
     signal?: AbortSignal,
   ): Promise<{ sum: Float32Array } | { refusal: string; reason: string }>;
   /** The opener ledger (tests look at it). */
@@ -179,10 +180,16 @@ export async function createHeWorker(options: HeWorkerOptions): Promise<HeWorker
         const setup = context.setup;
         checkParams(setup.paramsDigest);
         const { plan, layout } = heRoundGeometry(material.params, setup);
-        const ciphertexts: Uint8Array[] = [];
-        const deframer = createCiphertextDeframer((_i, wire) => ciphertexts.push(wire));
-        deframer.push(aggregate);
-        deframer.end();
+        let ciphertexts: Uint8Array[] | HeCiphertextSource;
+        if (Buffer.isBuffer(aggregate)) {
+          const framed: Uint8Array[] = [];
+          const deframer = createCiphertextDeframer((_i, wire) => framed.push(wire));
+          deframer.push(aggregate);
+          deframer.end();
+          ciphertexts = framed;
+        } else {
+          ciphertexts = aggregate;
+        }
         const opened = await verifyAndOpen(
           {
             jobId: request.jobId,
@@ -272,17 +279,50 @@ export async function serveOpenRequests(args: {
       Math.max(0, Number(request.deadlineUnixMs) - Date.now()),
     );
     try {
+      // The aggregate is opened as it arrives: each ciphertext is decrypted while the next ones are
+      // in flight. Nothing is sent back unless the whole stream also passed its transport checks
+      // (order, length, SHA-256 against the digest the request names).
+      const declared = request.aggregate?.header;
+      const queue = createCiphertextQueue(declared?.elementCount ?? 0);
+      const deframer = createCiphertextDeframer((_i, wire) => queue.push(wire));
       const parts = client.FetchPayload(
         { sessionId, ref: request.aggregate?.ref ?? '' },
         { signal: controller.signal },
       );
-      const received = await receiveChunked<PayloadHeader__Output>(parts, {
+      const receiving = receiveChunked<PayloadHeader__Output>(parts, {
         payloadOf: (h) => h,
         signal: controller.signal,
-      });
-      if (!received.payload.sha256.equals(request.aggregate?.header?.sha256 ?? Buffer.alloc(0)))
-        throw makeError('the fetched aggregate is not the one the request names', 'VERIFICATION_FAILED');
-      const result = await he.open(request, received.data, controller.signal);
+        onHeader: (h) => {
+          if (!h.sha256.equals(declared?.sha256 ?? Buffer.alloc(0)))
+            throw makeError('the fetched aggregate is not the one the request names', 'VERIFICATION_FAILED');
+          return (chunk) => deframer.push(chunk);
+        },
+      }).then(
+        () => {
+          try {
+            deframer.end(); // throws on a truncated last frame
+            queue.end();
+          } catch (e) {
+            queue.fail(e);
+            throw e;
+          }
+        },
+        (e: unknown) => {
+          queue.fail(e);
+          throw e;
+        },
+      );
+      controller.signal.addEventListener('abort', () => queue.fail(controller.signal.reason), { once: true });
+      const [received, opening] = await Promise.allSettled([
+        receiving,
+        he.open(request, queue, controller.signal),
+      ]);
+      if (received.status === 'rejected') {
+        if (opening.status === 'fulfilled' && 'sum' in opening.value) opening.value.sum.fill(0);
+        throw received.reason;
+      }
+      if (opening.status === 'rejected') throw opening.reason;
+      const result = opening.value;
       const body = 'sum' in result ? float32ToBytes(result.sum) : Buffer.alloc(0);
       const { header, chunks } = describePayload(body);
       await client.PushOpenResult(

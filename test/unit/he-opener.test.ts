@@ -20,8 +20,8 @@ import {
   signContribution,
 } from '../../privacy/he-contribution.js';
 import type { HeEncryptedContribution, HeOpenRequest } from '../../privacy/he-contribution.js';
-import { createMemoryOpenerLedger, verifyAndOpen } from '../../privacy/he-opener.js';
-import type { HeOpenerLedger, HeOpenRefusal } from '../../privacy/he-opener.js';
+import { createCiphertextQueue, createMemoryOpenerLedger, verifyAndOpen } from '../../privacy/he-opener.js';
+import type { HeOpenerLedger, HeOpenRefusal, HeStreamedOpenRequest } from '../../privacy/he-opener.js';
 import { createHeLayout } from '../../privacy/he-pack.js';
 import type { HeLayout } from '../../privacy/he-pack.js';
 import { createSeededRandom, generateOpenerKeyPair } from '../../privacy/he-tag.js';
@@ -105,7 +105,7 @@ function combine(terms: [readonly Uint8Array[], 1 | -1][]): Uint8Array[] {
 }
 
 function open(
-  request: HeOpenRequest,
+  request: HeStreamedOpenRequest,
   ledger: HeOpenerLedger = createMemoryOpenerLedger(),
   openerId = OPENER,
   minWorkers = 3,
@@ -179,6 +179,55 @@ describe('opening the exact claimed sum', () => {
   test('the signed headers carry no update: each is small and fixed-size', () => {
     const header = JSON.stringify(a.contribution);
     expect(header.length).toBeLessThan(1000);
+  });
+});
+
+describe('an aggregate that streams in (opened while the rest is in flight)', () => {
+  /** Feeds `wires` one per event-loop turn, then ends (or fails) the stream. */
+  function streamed(count: number, wires: readonly Uint8Array[], end: 'end' | Error = 'end') {
+    const queue = createCiphertextQueue(count);
+    void (async () => {
+      for (const w of wires) {
+        await new Promise((r) => setImmediate(r));
+        queue.push(w);
+      }
+      await new Promise((r) => setImmediate(r));
+      if (end === 'end') queue.end();
+      else queue.fail(end);
+    })();
+    return queue;
+  }
+
+  test('gives exactly what the whole aggregate gives', async () => {
+    const whole = await open(honest);
+    const stream = await open({ ...honest, aggregate: streamed(2, honest.aggregate) });
+    expect(stream.contributors).toEqual(whole.contributors);
+    expect(Array.from(stream.sum)).toEqual(Array.from(whole.sum));
+  });
+
+  test('a stream that ends early, or runs past its declared count, is refused and uses up the round', async () => {
+    const ledger = createMemoryOpenerLedger();
+    await expectRefusal(
+      open({ ...honest, aggregate: streamed(2, honest.aggregate.slice(0, 1)) }, ledger),
+      'ciphertext-count',
+    );
+    await expectRefusal(open(honest, ledger), 'already-opened');
+    const extra = [...honest.aggregate, honest.aggregate[0] ?? new Uint8Array()];
+    await expectRefusal(open({ ...honest, aggregate: streamed(2, extra) }), 'ciphertext-count');
+  });
+
+  test('a declared count other than the layout is refused before anything is decrypted', async () => {
+    const ledger = createMemoryOpenerLedger();
+    await expectRefusal(
+      open({ ...honest, aggregate: streamed(3, honest.aggregate) }, ledger),
+      'ciphertext-count',
+    );
+    await expect(open(honest, ledger)).resolves.toBeDefined(); // the round was not used up
+  });
+
+  test('a transport failure mid-stream rejects with that failure and returns no sum', async () => {
+    const broken = new Error('the SHA-256 of the fetched aggregate does not match');
+    await expect(open({ ...honest, aggregate: streamed(2, honest.aggregate, broken) })).rejects.toBe(broken);
   });
 });
 
