@@ -2,6 +2,9 @@
  * `npm run bench -- he [--rounds 4] [--wdbc-rounds 10] [--repeats 2] [--workers 5,10] [--models wdbc-mlp,mlp-1m]
  *   [--local-epochs 1] [--values-per-slot 2] [--modes plain,secure]`   (`--modes secure` alone: for profiling, no ratio)
  *
+ * Diagnostics: BENCH_HE_TRACE=1 prints each worker's CPU per round and passes the workers' logs
+ * through; BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the worker processes.
+ *
  * What secure aggregation costs in real rounds: a federation on this machine (coordinator in this
  * process, every hospital an `aidoc worker start` process over gRPC and mutual TLS, kits from
  * `aidoc provision`), the same job run with secure aggregation off and on, and the wall time of a
@@ -116,11 +119,16 @@ async function startFederation(n: number, valuesPerSlot: 1 | 2 | 3): Promise<Fed
   });
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
   const logs = hospitals.map(() => '');
+  // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the workers.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const workers = hospitals.map((_, i) => {
-    const child = spawn(process.execPath, [cli, ...workerStartArgs(fed, files, i)], {
+    const child = spawn(process.execPath, [...nodeArgs, cli, ...workerStartArgs(fed, files, i)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.stderr.on('data', (d: Buffer) => (logs[i] = (logs[i] + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => {
+      if (process.env.BENCH_HE_TRACE) process.stderr.write(d); // the workers' logs, as they come
+      logs[i] = (logs[i] + d.toString()).slice(-4000);
+    });
     return child;
   });
   const until = Date.now() + 120_000;
@@ -186,21 +194,21 @@ interface RoundTimes {
   closeMs: number[];
 }
 
-/** CPU seconds used so far by this process and the worker processes (Linux /proc). */
-function cpuSeconds(pids: number[]): number {
+/** CPU seconds used so far by this process (the coordinator) and the worker processes (Linux /proc). */
+function cpuSeconds(pids: number[]): { coordinator: number; workers: number; each: number[] } {
   const ticks = 100; // USER_HZ on Linux
-  let total = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
-  for (const pid of pids) {
+  const coordinator = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+  const each = pids.map((pid) => {
     try {
       // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / ticks;
+      return (Number(fields[11]) + Number(fields[12])) / ticks;
     } catch {
-      // A worker that exited counts for nothing more.
+      return 0; // A worker that exited counts for nothing more.
     }
-  }
-  return total;
+  });
+  return { coordinator, workers: each.reduce((a, b) => a + b, 0), each };
 }
 
 async function runJob(
@@ -208,17 +216,32 @@ async function runJob(
   spec: Record<string, unknown>,
   secureAggregation: boolean,
   pids: number[],
-): Promise<{ job: JobRecord; times: RoundTimes; cpuSecondsPerRound: number }> {
+): Promise<{
+  job: JobRecord;
+  times: RoundTimes;
+  cpuSecondsPerRound: number;
+  coordinatorCpuSecondsPerRound: number;
+}> {
   const submitted = await c.runner.submit('bench', { ...spec, secureAggregation } as never);
   // CPU from the end of round 1 (start-up work) to the end of the job.
-  let cpuAfterFirst = NaN;
+  let cpuAfterFirst: ReturnType<typeof cpuSeconds> = { coordinator: NaN, workers: NaN, each: [] };
   for await (const e of c.store.watch(submitted.jobId)) {
     if (e.body.type === 'round_closed' && e.body.summary.round === 1) cpuAfterFirst = cpuSeconds(pids);
     if (e.body.type === 'job_completed' || e.body.type === 'job_failed' || e.body.type === 'job_cancelled')
       break;
   }
   const job = await c.finished(submitted.jobId);
-  const cpuSecondsPerRound = (cpuSeconds(pids) - cpuAfterFirst) / (job.rounds.length - 1);
+  const cpuEnd = cpuSeconds(pids);
+  const coordinatorCpuSecondsPerRound =
+    (cpuEnd.coordinator - cpuAfterFirst.coordinator) / (job.rounds.length - 1);
+  const cpuSecondsPerRound =
+    coordinatorCpuSecondsPerRound + (cpuEnd.workers - cpuAfterFirst.workers) / (job.rounds.length - 1);
+  if (process.env.BENCH_HE_TRACE)
+    log(
+      `    ${secureAggregation ? 'secure' : 'plain'} job: worker CPU ms per round ${cpuEnd.each
+        .map((c, i) => Math.round(((c - (cpuAfterFirst.each[i] ?? NaN)) / (job.rounds.length - 1)) * 1000))
+        .join(' ')}`,
+    );
   if (job.state !== 'completed') throw new Error(`job ${job.jobId} ${job.state}: ${job.reason ?? ''}`);
   const times: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
   let started = 0;
@@ -233,7 +256,7 @@ async function runJob(
       times.closeMs.push(e.time - lastJoined);
     }
   }
-  return { job, times, cpuSecondsPerRound };
+  return { job, times, cpuSecondsPerRound, coordinatorCpuSecondsPerRound };
 }
 
 /** Bytes of the PushUpdate messages a hospital sends for one encrypted update of `params` values. */
@@ -520,6 +543,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         const plain: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
         const secure: RoundTimes = { roundMs: [], updatesMs: [], closeMs: [] };
         const cpu = { plain: [] as number[], secure: [] as number[] };
+        const coordinatorCpu = { plain: [] as number[], secure: [] as number[] };
         const pids = fed.workers.map((w) => w.pid ?? 0);
         try {
           for (let rep = 0; rep < repeats; rep++) {
@@ -529,6 +553,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
               for (const k of ['roundMs', 'updatesMs', 'closeMs'] as const)
                 into[k].push(...r.times[k].slice(1));
               (on ? cpu.secure : cpu.plain).push(r.cpuSecondsPerRound);
+              (on ? coordinatorCpu.secure : coordinatorCpu.plain).push(r.coordinatorCpuSecondsPerRound);
             }
           }
         } catch (e) {
@@ -554,11 +579,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           plainCpuSecondsPerRound: round3(median(cpu.plain)),
           secureCpuSecondsPerRound: round3(median(cpu.secure)),
           cpuRatio: round3(median(cpu.secure) / median(cpu.plain)),
+          // The coordinator's share of those CPU seconds (it runs in this process).
+          plainCoordinatorCpuSecondsPerRound: round3(median(coordinatorCpu.plain)),
+          secureCoordinatorCpuSecondsPerRound: round3(median(coordinatorCpu.secure)),
         };
         log(
           `  ${name} (${params} params), ${n} workers: round ${row.plainRoundMs} ms plain, ${row.secureRoundMs} ms secure = x${row.roundTimeRatio} ` +
             `(updates in after ${row.plainUpdatesMs} / ${row.secureUpdatesMs} ms; close ${row.plainCloseMs} / ${row.secureCloseMs} ms; ` +
-            `CPU of all processes ${row.plainCpuSecondsPerRound} / ${row.secureCpuSecondsPerRound} s per round = x${row.cpuRatio})`,
+            `CPU of all processes ${row.plainCpuSecondsPerRound} / ${row.secureCpuSecondsPerRound} s per round = x${row.cpuRatio}, ` +
+            `of which the coordinator ${row.plainCoordinatorCpuSecondsPerRound} / ${row.secureCoordinatorCpuSecondsPerRound} s)`,
         );
         results.push(row);
         if (name === 'mlp-1m' && n === Math.max(...workerCounts)) {
