@@ -73,7 +73,7 @@ async function referenceBytesPerValue(): Promise<number> {
 function rawAddMsPerCiphertext(ctx: HeContext, wires: Uint8Array[]): { addMs: number; loadMs: number } {
   const { seal } = ctx;
   const evaluator = seal.Evaluator(ctx.context);
-  const sealBytes = wires.map(unpackSealCiphertext);
+  const sealBytes = wires.map((w) => unpackSealCiphertext(w));
   const cts = sealBytes.map(() => seal.CipherText());
   try {
     let t = performance.now();

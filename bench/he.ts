@@ -433,7 +433,7 @@ async function aggregationThroughput(
     let rawLoadAddMs = Infinity;
     const sample = contributions[0]!.cts.slice(0, 64);
     for (let pass = 0; pass < 3; pass++) {
-      const sealBytes = sample.map(unpackSealCiphertext);
+      const sealBytes = sample.map((w) => unpackSealCiphertext(w));
       const acc = loadHeCiphertext(ctx, sample[0]!);
       const t = performance.now();
       for (const bytes of sealBytes.slice(1)) {

@@ -28,6 +28,7 @@ export function wireCoefficientBits(ctx: HeContext): number {
 const PLAIN_COUNT_AT = 16 + 32;
 const PLAIN_DATA_AT = PLAIN_COUNT_AT + 8 + 8 + 16 + 8;
 /** SEAL 4.1's serialized ciphertext members after the header: parms id, NTT flag, size, N, L, scale, correction factor. */
+const CIPHER_NTT_AT = 16 + 32;
 const CIPHER_SCALE_AT = 16 + 32 + 1 + 8 * 3;
 const CIPHER_CORRECTION_AT = CIPHER_SCALE_AT + 8;
 
@@ -37,7 +38,8 @@ const CIPHER_CORRECTION_AT = CIPHER_SCALE_AT + 8;
  * VERIFICATION_FAILED with the reason otherwise. The caller owns (and must `delete()`) the result.
  */
 export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array): CipherText {
-  const sealBytes = unpackSealCiphertext(wire);
+  // SEAL copies the bytes into its own heap at load, so the unpacked form can be a shared buffer.
+  const sealBytes = unpackSealCiphertext(wire, true);
   const ct = ctx.seal.CipherText();
   try {
     try {
@@ -59,16 +61,22 @@ export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array): CipherText {
         );
       }
     }
-    const problems: string[] = [];
-    if (ct.size !== 2) problems.push(`size ${ct.size}, expected 2`);
-    if (ct.polyModulusDegree !== ctx.params.polyModulusDegree) problems.push('ring degree differs');
-    if (ct.coeffModulusSize !== 1) problems.push('modulus chain differs');
-    if (!ct.isNttForm) problems.push('not in NTT form');
-    if (ct.scale !== 1) problems.push(`scale ${ct.scale}, expected 1`);
-    // node-seal has no getter for BGV's correction factor; SEAL's load has read it from these bytes.
-    // Anything but 1 would make SEAL rescale the sum it is added into.
+    // The members are read from the bytes SEAL has just loaded them from (and checked for
+    // consistency with the data): the same values its getters return, without a round trip into
+    // WebAssembly per field (a coordinator checks thousands of ciphertexts per round). node-seal has
+    // no getter for BGV's correction factor at all; anything but 1 would make SEAL rescale the sum
+    // the ciphertext is added into.
     const view = new DataView(sealBytes.buffer, sealBytes.byteOffset, sealBytes.byteLength);
+    const size = view.getBigUint64(CIPHER_NTT_AT + 1, true);
+    const scale = view.getFloat64(CIPHER_SCALE_AT, true);
     const correction = view.getBigUint64(CIPHER_CORRECTION_AT, true);
+    const problems: string[] = [];
+    if (size !== 2n) problems.push(`size ${size}, expected 2`);
+    if (view.getBigUint64(CIPHER_NTT_AT + 9, true) !== BigInt(ctx.params.polyModulusDegree))
+      problems.push('ring degree differs');
+    if (view.getBigUint64(CIPHER_NTT_AT + 17, true) !== 1n) problems.push('modulus chain differs');
+    if (view.getUint8(CIPHER_NTT_AT) !== 1) problems.push('not in NTT form');
+    if (scale !== 1) problems.push(`scale ${scale}, expected 1`);
     if (correction !== 1n) problems.push(`correction factor ${correction}, expected 1`);
     if (ct.isTransparent) problems.push('transparent (not encrypted)');
     if (problems.length > 0) {

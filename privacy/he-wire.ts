@@ -107,8 +107,15 @@ export function packSealCiphertext(seal: Uint8Array, bits: number): Uint8Array {
   return out;
 }
 
-/** Inverse of `packSealCiphertext`; throws VERIFICATION_FAILED on malformed or truncated input. */
-export function unpackSealCiphertext(wire: Uint8Array): Uint8Array {
+let unpacked = new Uint8Array(0);
+
+/**
+ * Inverse of `packSealCiphertext`; throws VERIFICATION_FAILED on malformed or truncated input.
+ * With `reuse`, the result is a view of a buffer shared by every such call, valid until the next
+ * one: for a caller that hands the bytes to SEAL at once (a coordinator loads thousands of
+ * ciphertexts per round, each a 33 KB allocation otherwise).
+ */
+export function unpackSealCiphertext(wire: Uint8Array, reuse = false): Uint8Array {
   const view = new DataView(wire.buffer, wire.byteOffset, wire.byteLength);
   if (wire.byteLength < 12 || MAGIC.some((b, i) => wire[i] !== b)) throw bad('not an AHE1 ciphertext');
   const bits = wire[4] ?? 0;
@@ -147,7 +154,14 @@ export function unpackSealCiphertext(wire: Uint8Array): Uint8Array {
     }
     words[2 * i + 1] = (hi & hiMask) >>> 0;
   }
-  const out = new Uint8Array(prefixLength + coeffCount * 8 + tailLength);
+  const length = prefixLength + coeffCount * 8 + tailLength;
+  let out: Uint8Array;
+  if (reuse) {
+    if (unpacked.length < length) unpacked = new Uint8Array(length);
+    out = unpacked.subarray(0, length);
+  } else {
+    out = new Uint8Array(length);
+  }
   out.set(wire.subarray(12, 12 + prefixLength), 0);
   out.set(new Uint8Array(words.buffer, 0, coeffCount * 8), prefixLength);
   out.set(wire.subarray(tailAt + 4), prefixLength + coeffCount * 8);
