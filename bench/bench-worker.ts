@@ -122,11 +122,14 @@ const WORKER_ENTRY = fileURLToPath(import.meta.url);
 /** A worker process with the tail of its stderr. */
 export type BenchWorkerProcess = ChildProcess & { logTail: string[] };
 
+/** Node flags for benchmark worker processes, e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'. */
+export function benchWorkerNodeArgs(): string[] {
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** Starts one worker process. Its last stderr lines are kept on `child.logTail` for diagnostics. */
 export function spawnBenchWorker(config: BenchWorkerConfig): BenchWorkerProcess {
-  // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the workers.
-  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, WORKER_ENTRY, JSON.stringify(config)], {
+  const child = spawn(process.execPath, [...benchWorkerNodeArgs(), WORKER_ENTRY, JSON.stringify(config)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   }) as BenchWorkerProcess;
   child.logTail = [];

@@ -39,6 +39,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/coordinator.j
 import type { JobRecord } from '../coordinator/job-store.js';
 import { chunkedMessages, describePayload, float32ToBytes } from '../coordinator/transport/payload-stream.js';
 import { freePort, workerStartArgs, writeHospitalFiles } from '../demo/federated-demo.js';
+import { benchWorkerNodeArgs } from './bench-worker.js';
 import { createHeAggregator } from '../privacy/he-aggregate.js';
 import { loadHeCiphertext } from '../privacy/he-cipher.js';
 import { createHeContext, loadHeSecretKey } from '../privacy/he-context.js';
@@ -119,12 +120,14 @@ async function startFederation(n: number, valuesPerSlot: 1 | 2 | 3): Promise<Fed
   });
   const cli = fileURLToPath(new URL('../cli/aidoc.js', import.meta.url));
   const logs = hospitals.map(() => '');
-  // e.g. BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the workers.
-  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const workers = hospitals.map((_, i) => {
-    const child = spawn(process.execPath, [...nodeArgs, cli, ...workerStartArgs(fed, files, i)], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...benchWorkerNodeArgs(), cli, ...workerStartArgs(fed, files, i)],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     child.stderr.on('data', (d: Buffer) => {
       if (process.env.BENCH_HE_TRACE) process.stderr.write(d); // the workers' logs, as they come
       logs[i] = (logs[i] + d.toString()).slice(-4000);
@@ -195,7 +198,7 @@ interface RoundTimes {
 }
 
 /** CPU seconds used so far by this process (the coordinator) and the worker processes (Linux /proc). */
-function cpuSeconds(pids: number[]): { coordinator: number; workers: number; each: number[] } {
+function cpuSeconds(pids: number[]): { coordinator: number; each: number[] } {
   const ticks = 100; // USER_HZ on Linux
   const coordinator = (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
   const each = pids.map((pid) => {
@@ -208,7 +211,7 @@ function cpuSeconds(pids: number[]): { coordinator: number; workers: number; eac
       return 0; // A worker that exited counts for nothing more.
     }
   });
-  return { coordinator, workers: each.reduce((a, b) => a + b, 0), each };
+  return { coordinator, each };
 }
 
 async function runJob(
@@ -224,7 +227,7 @@ async function runJob(
 }> {
   const submitted = await c.runner.submit('bench', { ...spec, secureAggregation } as never);
   // CPU from the end of round 1 (start-up work) to the end of the job.
-  let cpuAfterFirst: ReturnType<typeof cpuSeconds> = { coordinator: NaN, workers: NaN, each: [] };
+  let cpuAfterFirst: ReturnType<typeof cpuSeconds> = { coordinator: NaN, each: [] };
   for await (const e of c.store.watch(submitted.jobId)) {
     if (e.body.type === 'round_closed' && e.body.summary.round === 1) cpuAfterFirst = cpuSeconds(pids);
     if (e.body.type === 'job_completed' || e.body.type === 'job_failed' || e.body.type === 'job_cancelled')
@@ -232,14 +235,15 @@ async function runJob(
   }
   const job = await c.finished(submitted.jobId);
   const cpuEnd = cpuSeconds(pids);
-  const coordinatorCpuSecondsPerRound =
-    (cpuEnd.coordinator - cpuAfterFirst.coordinator) / (job.rounds.length - 1);
+  const rounds = job.rounds.length - 1;
+  const coordinatorCpuSecondsPerRound = (cpuEnd.coordinator - cpuAfterFirst.coordinator) / rounds;
+  const workerCpuSecondsPerRound = cpuEnd.each.map((c, i) => (c - (cpuAfterFirst.each[i] ?? NaN)) / rounds);
   const cpuSecondsPerRound =
-    coordinatorCpuSecondsPerRound + (cpuEnd.workers - cpuAfterFirst.workers) / (job.rounds.length - 1);
+    coordinatorCpuSecondsPerRound + workerCpuSecondsPerRound.reduce((a, b) => a + b, 0);
   if (process.env.BENCH_HE_TRACE)
     log(
-      `    ${secureAggregation ? 'secure' : 'plain'} job: worker CPU ms per round ${cpuEnd.each
-        .map((c, i) => Math.round(((c - (cpuAfterFirst.each[i] ?? NaN)) / (job.rounds.length - 1)) * 1000))
+      `    ${secureAggregation ? 'secure' : 'plain'} job: worker CPU ms per round ${workerCpuSecondsPerRound
+        .map((c) => Math.round(c * 1000))
         .join(' ')}`,
     );
   if (job.state !== 'completed') throw new Error(`job ${job.jobId} ${job.state}: ${job.reason ?? ''}`);

@@ -29,7 +29,10 @@ const PLAIN_COUNT_AT = 16 + 32;
 const PLAIN_DATA_AT = PLAIN_COUNT_AT + 8 + 8 + 16 + 8;
 /** SEAL 4.1's serialized ciphertext members after the header: parms id, NTT flag, size, N, L, scale, correction factor. */
 const CIPHER_NTT_AT = 16 + 32;
-const CIPHER_SCALE_AT = 16 + 32 + 1 + 8 * 3;
+const CIPHER_SIZE_AT = CIPHER_NTT_AT + 1;
+const CIPHER_DEGREE_AT = CIPHER_SIZE_AT + 8;
+const CIPHER_LEVELS_AT = CIPHER_DEGREE_AT + 8;
+const CIPHER_SCALE_AT = CIPHER_LEVELS_AT + 8;
 const CIPHER_CORRECTION_AT = CIPHER_SCALE_AT + 8;
 
 /**
@@ -67,14 +70,14 @@ export function loadHeCiphertext(ctx: HeContext, wire: Uint8Array): CipherText {
     // no getter for BGV's correction factor at all; anything but 1 would make SEAL rescale the sum
     // the ciphertext is added into.
     const view = new DataView(sealBytes.buffer, sealBytes.byteOffset, sealBytes.byteLength);
-    const size = view.getBigUint64(CIPHER_NTT_AT + 1, true);
+    const size = view.getBigUint64(CIPHER_SIZE_AT, true);
     const scale = view.getFloat64(CIPHER_SCALE_AT, true);
     const correction = view.getBigUint64(CIPHER_CORRECTION_AT, true);
     const problems: string[] = [];
     if (size !== 2n) problems.push(`size ${size}, expected 2`);
-    if (view.getBigUint64(CIPHER_NTT_AT + 9, true) !== BigInt(ctx.params.polyModulusDegree))
+    if (view.getBigUint64(CIPHER_DEGREE_AT, true) !== BigInt(ctx.params.polyModulusDegree))
       problems.push('ring degree differs');
-    if (view.getBigUint64(CIPHER_NTT_AT + 17, true) !== 1n) problems.push('modulus chain differs');
+    if (view.getBigUint64(CIPHER_LEVELS_AT, true) !== 1n) problems.push('modulus chain differs');
     if (view.getUint8(CIPHER_NTT_AT) !== 1) problems.push('not in NTT form');
     if (scale !== 1) problems.push(`scale ${scale}, expected 1`);
     if (correction !== 1n) problems.push(`correction factor ${correction}, expected 1`);

@@ -215,18 +215,14 @@ export async function verifyAndOpen(
 ): Promise<HeOpenResult> {
   const { ctx, plan, layout, ledger, signal } = options;
   const shape = request as { contributions?: unknown; aggregate?: unknown };
-  if (
-    !Array.isArray(shape.contributions) ||
-    !(
-      (Array.isArray(shape.aggregate) && shape.aggregate.every((a) => ArrayBuffer.isView(a))) ||
-      isCiphertextSource(shape.aggregate)
-    )
-  ) {
-    refuse('malformed', 'request lacks contributions or aggregate');
+  const source: HeCiphertextSource | undefined = isCiphertextSource(shape.aggregate)
+    ? shape.aggregate
+    : Array.isArray(shape.aggregate) && shape.aggregate.every((a) => ArrayBuffer.isView(a))
+      ? arraySource(shape.aggregate as Uint8Array[])
+      : undefined;
+  if (!Array.isArray(shape.contributions) || source === undefined) {
+    return refuse('malformed', 'request lacks contributions or aggregate');
   }
-  const source: HeCiphertextSource = isCiphertextSource(request.aggregate)
-    ? request.aggregate
-    : arraySource(request.aggregate);
   const setupDigest = heSetupDigest(ctx.params, plan, layout);
   const contributions: HeSignedContribution[] = [];
   const workers = new Set<string>();
@@ -321,7 +317,6 @@ export async function verifyAndOpen(
     let badDigits = 0;
     try {
       for (let index = 0; index < layout.ciphertextCount; index++) {
-        throwIfAborted(signal, 'opening an aggregate');
         const wire = await source.next();
         if (wire === undefined) {
           return refuse('ciphertext-count', `the aggregate ended after ${index} ciphertexts`);

@@ -18,9 +18,18 @@ export function runAidoc(
   args: string[],
   options: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<CliRun> {
-  if (!existsSync(AIDOC)) throw new Error(`${AIDOC} is missing: run 'npm run build' first (npm test does)`);
+  return runBuilt(AIDOC, args, options);
+}
+
+/** Runs a built script (under dist/) in a child Node process. */
+export function runBuilt(
+  script: string,
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  if (!existsSync(script)) throw new Error(`${script} is missing: run 'npm run build' first (npm test does)`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AIDOC, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,32 +7,16 @@
  * WebAssembly heap in `external`; inside Jest's VM context it does not (measured: no change with
  * 60 MiB leaked), and RSS moved by up to 16 MiB between leak-free runs on this machine.
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { runBuilt } from '../helpers/aidoc-cli.js';
 
-const RUN = join(process.cwd(), 'dist', 'bench', 'run.js');
-
-function bench(args: string[]): Promise<Record<string, number>> {
-  if (!existsSync(RUN)) throw new Error(`${RUN} is missing: run 'npm run build' first (npm test does)`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUN, 'he-memory', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      process.stderr.write(stderr);
-      const last = stdout.trim().split('\n').at(-1) ?? '';
-      if (code !== 0) reject(new Error(`he-memory bench exited with ${code}: ${stderr}`));
-      else resolve(JSON.parse(last) as Record<string, number>);
-    });
-  });
-}
+const BENCH = join(process.cwd(), 'dist', 'bench', 'run.js');
 
 test('100 secure-aggregation cycles: the WASM heap stays flat; leaking 10 sums per cycle shows', async () => {
-  const r = await bench(['--cycles', '100', '--warmup', '30', '--leak', '10']);
+  const run = await runBuilt(BENCH, ['he-memory', '--cycles', '100', '--warmup', '30', '--leak', '10']);
+  process.stderr.write(run.stderr);
+  expect(run.code).toBe(0);
+  const r = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as Record<string, number>;
   expect(r.sumError).toBeLessThan(r.sumErrorBound!);
   expect(r.wasmGrowthMiB).toBeLessThan(1);
   expect(r.jsHeapGrowthMiB).toBeLessThan(4);
